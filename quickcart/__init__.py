@@ -1,0 +1,1 @@
+"""QuickCart: a Telegram shop bot for digital goods paid by QRIS through Pakasir."""
