@@ -1,0 +1,80 @@
+"""Button data: a small, versioned, strictly parsed format.
+
+``v1:prod:12:2`` is "show product 12 with quantity 2". Every field has a
+type and a bound; :func:`parse` returns ``None`` for anything that is not
+exactly one of the shapes below (old versions, garbage, oversize numbers),
+and the handler answers "this button is no longer valid". Parsing proves
+only the shape: handlers still check that the order belongs to the presser,
+that the product exists and is active, and that the quantity is allowed.
+Encoded data always fits Telegram's 64-byte limit.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+VERSION = "v1"
+MAX_BYTES = 64
+
+_FIELD_PATTERNS = {
+    "int": r"[0-9]{1,9}",
+    "key": r"[0-9a-f]{8}",
+    "method": r"[qb]",
+    "nonce": r"[A-Za-z0-9]{8}",
+}
+
+# action -> field types, in order
+ACTIONS: dict[str, tuple[str, ...]] = {
+    "home": (),
+    "cats": ("int",),                           # category list page
+    "cat": ("key", "int"),                      # category key, page
+    "prod": ("int", "int"),                     # product id, quantity
+    "buy": ("int", "int"),                      # product id, quantity
+    "pay": ("method", "int", "int", "nonce"),   # q|b, product id, quantity, checkout nonce
+    "chk": ("int",),                            # order id: check payment
+    "cnl": ("int",),                            # order id: cancel
+    "hist": ("int",),                           # history page
+    "ord": ("int", "int"),                      # order id, history page to go back to
+    "goods": ("int",),                          # order id: show goods again
+    "bal": (),                                  # balance screen
+    "top": ("int", "nonce"),                    # top-up amount, checkout nonce
+    "topc": (),                                 # top-up: type an amount
+    "noop": (),
+}
+
+_PATTERNS = {
+    action: re.compile(":".join([re.escape(VERSION), re.escape(action)]
+                                + [f"({_FIELD_PATTERNS[kind]})" for kind in kinds]) + r"\Z")
+    for action, kinds in ACTIONS.items()
+}
+
+
+@dataclass(frozen=True)
+class Callback:
+    action: str
+    args: tuple
+
+    def int(self, index: int) -> int:
+        return int(self.args[index])
+
+
+def encode(action: str, *args: object) -> str:
+    """Build button data; raises ``ValueError`` if it would not parse back."""
+    data = ":".join([VERSION, action, *map(str, args)])
+    if len(data.encode()) > MAX_BYTES or parse(data) is None:
+        raise ValueError(f"cannot encode callback {action}{args}")
+    return data
+
+
+def parse(data: str | None) -> Callback | None:
+    if not data or len(data) > MAX_BYTES:
+        return None
+    parts = data.split(":", 2)
+    if len(parts) < 2 or parts[0] != VERSION or parts[1] not in _PATTERNS:
+        return None
+    match = _PATTERNS[parts[1]].match(data)
+    if match is None:
+        return None
+    kinds = ACTIONS[parts[1]]
+    args = tuple(int(value) if kind == "int" else value for kind, value in zip(kinds, match.groups()))
+    return Callback(parts[1], args)

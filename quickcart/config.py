@@ -1,0 +1,310 @@
+"""Configuration: ``config.ini``, overridden by ``.env`` and the environment.
+
+Every key can be overridden by an environment variable named
+``QUICKCART_<SECTION>_<KEY>`` (for example ``QUICKCART_TELEGRAM_TOKEN``),
+which may also come from a ``.env`` file next to the config file. Real
+environment variables win over ``.env``, which wins over ``config.ini``.
+
+Validation happens once, at start-up: the first problem found raises
+:class:`ConfigError` whose message is a single line naming the key, so that
+``quickcart.py`` can print it and exit with status 2 instead of a traceback.
+Secrets are kept out of ``repr`` so that a config object never leaks them
+into a log line.
+"""
+from __future__ import annotations
+
+import configparser
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Mapping, TypeVar
+
+from dotenv import dotenv_values
+
+ENV_PREFIX = "QUICKCART_"
+
+T = TypeVar("T")
+
+
+class ConfigError(Exception):
+    """A missing or invalid setting; the message is one line naming the key."""
+
+
+@dataclass(frozen=True)
+class TelegramConfig:
+    token: str = field(repr=False)
+    api_url: str
+    admin_ids: frozenset[int]
+    welcome_sticker: str
+
+
+@dataclass(frozen=True)
+class PakasirConfig:
+    project: str
+    api_key: str = field(repr=False)
+    base_url: str
+    webhook_secret: str = field(repr=False)
+    fee_percent_bp: int
+    fee_flat: int
+    qr_ttl_minutes: int
+    poll_interval_seconds: int
+    timeout_seconds: float
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    host: str
+    port: int
+    admin_token: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    path: Path
+
+
+@dataclass(frozen=True)
+class ShopConfig:
+    name: str
+    max_quantity: int
+    low_stock_threshold: int
+    topup_min: int
+    topup_max: int
+    support_contact: str
+
+
+@dataclass(frozen=True)
+class LoggingConfig:
+    level: str
+    file: str
+
+
+@dataclass(frozen=True)
+class Config:
+    telegram: TelegramConfig
+    pakasir: PakasirConfig
+    web: WebConfig
+    database: DatabaseConfig
+    shop: ShopConfig
+    logging: LoggingConfig
+    source: Path
+
+    def is_admin(self, user_id: int) -> bool:
+        return user_id in self.telegram.admin_ids
+
+
+# Every key the code reads, with its default (None = required). The test
+# that compares config.example.ini with the code reads this table.
+DEFAULTS: dict[str, dict[str, str | None]] = {
+    "telegram": {
+        "token": None,
+        "api_url": "https://api.telegram.org",
+        "admin_ids": "",
+        "welcome_sticker": "CAACAgIAAxkBAAIDbWkLZHuqPRCqCqmL9flozT9YJdWOAAIZUAAC4KOCB7lIn3OKexieNgQ",
+    },
+    "pakasir": {
+        "project": None,
+        "api_key": None,
+        "base_url": "https://app.pakasir.com",
+        "webhook_secret": "",
+        "fee_percent_bp": "70",
+        "fee_flat": "310",
+        "qr_ttl_minutes": "10",
+        "poll_interval_seconds": "20",
+        "timeout_seconds": "10",
+    },
+    "web": {
+        "host": "127.0.0.1",
+        "port": "8080",
+        "admin_token": "",
+    },
+    "database": {
+        "path": "data/quickcart.db",
+    },
+    "shop": {
+        "name": "QuickCart",
+        "max_quantity": "10",
+        "low_stock_threshold": "5",
+        "topup_min": "10000",
+        "topup_max": "5000000",
+        "support_contact": "",
+    },
+    "logging": {
+        "level": "INFO",
+        "file": "",
+    },
+}
+
+_TOKEN_RE = re.compile(r"^[0-9]{3,20}:[A-Za-z0-9_-]{5,100}$")
+_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+class _Reader:
+    """Looks a key up in the environment, then ``.env``, then the ini file."""
+
+    def __init__(self, parser: configparser.ConfigParser, env: Mapping[str, str],
+                 dotenv: Mapping[str, str | None]):
+        self._parser = parser
+        self._env = env
+        self._dotenv = dotenv
+
+    def raw(self, section: str, key: str) -> str:
+        env_name = f"{ENV_PREFIX}{section.upper()}_{key.upper()}"
+        if env_name in self._env:
+            return self._env[env_name].strip()
+        dotenv_value = self._dotenv.get(env_name)
+        if dotenv_value is not None:
+            return dotenv_value.strip()
+        if self._parser.has_option(section, key):
+            return self._parser.get(section, key).strip()
+        default = DEFAULTS[section][key]
+        if default is None:
+            raise ConfigError(f"{section}.{key}: missing (set it in the config file or {env_name})")
+        return default
+
+    def get(self, section: str, key: str, convert: Callable[[str], T]) -> T:
+        value = self.raw(section, key)
+        try:
+            return convert(value)
+        except ValueError as exc:
+            raise ConfigError(f"{section}.{key}: {exc}") from None
+
+
+def _non_empty(value: str) -> str:
+    if not value:
+        raise ValueError("must not be empty")
+    return value
+
+
+def _int_between(low: int, high: int) -> Callable[[str], int]:
+    def convert(value: str) -> int:
+        if not re.fullmatch(r"-?[0-9]+", value):
+            raise ValueError(f"must be a whole number, got {value!r}")
+        number = int(value)
+        if not low <= number <= high:
+            raise ValueError(f"must be between {low} and {high}, got {number}")
+        return number
+    return convert
+
+
+def _positive_float(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise ValueError(f"must be a number of seconds, got {value!r}") from None
+    if not 0 < number <= 120:
+        raise ValueError(f"must be between 0 and 120 seconds, got {value}")
+    return number
+
+
+def _url(value: str) -> str:
+    if not re.fullmatch(r"https?://[^\s/]+(/[^\s]*)?", value):
+        raise ValueError(f"must be an http(s) URL, got {value!r}")
+    return value.rstrip("/")
+
+
+def _token(value: str) -> str:
+    if not value:
+        raise ValueError("missing (the bot token from @BotFather)")
+    if not _TOKEN_RE.fullmatch(value):
+        raise ValueError("does not look like a bot token (expected digits:letters from @BotFather)")
+    return value
+
+
+def _admin_ids(value: str) -> frozenset[int]:
+    ids = set()
+    for part in value.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if not re.fullmatch(r"[0-9]{1,20}", part):
+            raise ValueError(f"must be a comma-separated list of numeric Telegram ids, got {part!r}")
+        ids.add(int(part))
+    return frozenset(ids)
+
+
+def _slug(value: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}", value):
+        raise ValueError(f"must be the Pakasir project slug (letters, digits, - and _), got {value!r}")
+    return value
+
+
+def _level(value: str) -> str:
+    if value.upper() not in _LEVELS:
+        raise ValueError(f"must be one of {', '.join(_LEVELS)}, got {value!r}")
+    return value.upper()
+
+
+def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = None) -> Config:
+    """Read, merge and validate the configuration; raise :class:`ConfigError`."""
+    path = Path(path)
+    env = os.environ if env is None else env
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            parser.read_file(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path}: not found (copy config.example.ini to {path} and fill it in)") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config file {path}: cannot be read ({exc.__class__.__name__}: {exc})") from None
+    except configparser.Error as exc:
+        first_line = str(exc).splitlines()[0]
+        raise ConfigError(f"config file {path}: not a valid ini file ({first_line})") from None
+
+    for section in parser.sections():
+        if section not in DEFAULTS:
+            raise ConfigError(f"[{section}]: unknown section in {path}")
+        for key in parser.options(section):
+            if key not in DEFAULTS[section]:
+                raise ConfigError(f"{section}.{key}: unknown key in {path}")
+
+    dotenv_path = path.parent / ".env"
+    dotenv = dotenv_values(dotenv_path) if dotenv_path.is_file() else {}
+    read = _Reader(parser, env, dotenv)
+
+    def resolve(raw_path: str) -> Path:
+        candidate = Path(raw_path).expanduser()
+        return candidate if candidate.is_absolute() else (path.parent / candidate).resolve()
+
+    telegram = TelegramConfig(
+        token=read.get("telegram", "token", _token),
+        api_url=read.get("telegram", "api_url", _url),
+        admin_ids=read.get("telegram", "admin_ids", _admin_ids),
+        welcome_sticker=read.get("telegram", "welcome_sticker", str),
+    )
+    pakasir = PakasirConfig(
+        project=read.get("pakasir", "project", _slug),
+        api_key=read.get("pakasir", "api_key", _non_empty),
+        base_url=read.get("pakasir", "base_url", _url),
+        webhook_secret=read.get("pakasir", "webhook_secret", str),
+        fee_percent_bp=read.get("pakasir", "fee_percent_bp", _int_between(0, 1000)),
+        fee_flat=read.get("pakasir", "fee_flat", _int_between(0, 100_000)),
+        qr_ttl_minutes=read.get("pakasir", "qr_ttl_minutes", _int_between(1, 1440)),
+        poll_interval_seconds=read.get("pakasir", "poll_interval_seconds", _int_between(1, 3600)),
+        timeout_seconds=read.get("pakasir", "timeout_seconds", _positive_float),
+    )
+    web = WebConfig(
+        host=read.get("web", "host", _non_empty),
+        port=read.get("web", "port", _int_between(1, 65535)),
+        admin_token=read.get("web", "admin_token", str),
+    )
+    if web.admin_token and len(web.admin_token) < 16:
+        raise ConfigError("web.admin_token: must be at least 16 characters (or empty to turn /admin/stats off)")
+    database = DatabaseConfig(path=resolve(read.get("database", "path", _non_empty)))
+    shop = ShopConfig(
+        name=read.get("shop", "name", _non_empty),
+        max_quantity=read.get("shop", "max_quantity", _int_between(1, 100)),
+        low_stock_threshold=read.get("shop", "low_stock_threshold", _int_between(0, 1_000_000)),
+        topup_min=read.get("shop", "topup_min", _int_between(1_000, 100_000_000)),
+        topup_max=read.get("shop", "topup_max", _int_between(1_000, 100_000_000)),
+        support_contact=read.get("shop", "support_contact", str),
+    )
+    if shop.topup_min > shop.topup_max:
+        raise ConfigError(f"shop.topup_min: must not exceed shop.topup_max ({shop.topup_max})")
+    logging_config = LoggingConfig(
+        level=read.get("logging", "level", _level),
+        file=read.get("logging", "file", str),
+    )
+    return Config(telegram=telegram, pakasir=pakasir, web=web, database=database,
+                  shop=shop, logging=logging_config, source=path)

@@ -1,0 +1,72 @@
+"""Schema versions and moving an existing database forward.
+
+The version lives in SQLite's ``PRAGMA user_version``. A new database gets
+the current schema in one step. An existing one runs every step after its
+version, in order, each in its own transaction together with the version
+bump, so an interrupted upgrade resumes where it stopped.
+
+To change the schema after a release: change the model, append a step
+``(N, "what it does", function)`` below that brings a version N-1 database
+to the new shape (``playhouse.migrate`` helps), and add a fixture database
+of version N-1 to ``tests/fixtures`` for the upgrade test.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Callable
+
+from peewee import SqliteDatabase
+
+from quickcart.models import ALL_MODELS
+
+log = logging.getLogger(__name__)
+
+Step = tuple[int, str, Callable[[SqliteDatabase], None]]
+
+
+class SchemaError(Exception):
+    """The database cannot be used by this version of QuickCart."""
+
+
+def _create_all(db: SqliteDatabase) -> None:
+    db.create_tables(ALL_MODELS)
+
+
+STEPS: list[Step] = [
+    (1, "initial schema", _create_all),
+]
+
+SCHEMA_VERSION = STEPS[-1][0]
+
+
+def current_version(db: SqliteDatabase) -> int:
+    return db.execute_sql("PRAGMA user_version").fetchone()[0]
+
+
+def _set_version(db: SqliteDatabase, version: int) -> None:
+    db.execute_sql(f"PRAGMA user_version = {int(version)}")
+
+
+def migrate(db: SqliteDatabase) -> int:
+    """Bring ``db`` to :data:`SCHEMA_VERSION`; return the version it had."""
+    found = current_version(db)
+    if found > SCHEMA_VERSION:
+        raise SchemaError(
+            f"database schema version {found} is newer than this QuickCart understands "
+            f"({SCHEMA_VERSION}); upgrade QuickCart or restore a backup")
+    if found == 0:
+        if db.get_tables():
+            raise SchemaError("database has tables but no QuickCart schema version; is it the right file?")
+        with db.atomic("IMMEDIATE"):
+            _create_all(db)
+            _set_version(db, SCHEMA_VERSION)
+        log.info("database created at schema version %d", SCHEMA_VERSION)
+        return found
+    for version, description, step in STEPS:
+        if version <= found:
+            continue
+        with db.atomic("IMMEDIATE"):
+            step(db)
+            _set_version(db, version)
+        log.info("database migrated to schema version %d (%s)", version, description)
+    return found

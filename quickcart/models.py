@@ -1,0 +1,239 @@
+"""The durable data: users, products, stock lines, orders, the balance ledger,
+the audit log, and the bookkeeping that keeps Telegram updates idempotent.
+
+Money is integer rupiah (``BigIntegerField``) everywhere. Datetimes are naive
+UTC (see :mod:`quickcart.timeutil`); they are shown in Asia/Jakarta time.
+The models carry data and small derived properties only; the rules about
+how they change live in the domain modules (``stock``, ``orders``,
+``payments``, ``balance``), each owning its transactions.
+"""
+from __future__ import annotations
+
+from peewee import (
+    AutoField, BigIntegerField, BooleanField, Check, CharField, DateTimeField,
+    ForeignKeyField, IntegerField, Model, SQL, TextField,
+)
+
+from quickcart.db import database
+from quickcart.timeutil import utcnow
+
+# Order.status
+PENDING = "pending"
+PAID = "paid"
+EXPIRED = "expired"
+CANCELLED = "cancelled"
+ORDER_STATUSES = (PENDING, PAID, EXPIRED, CANCELLED)
+
+# Order.kind
+PURCHASE = "purchase"
+TOPUP = "topup"
+
+# Order.payment_method
+QRIS = "qris"
+BALANCE = "balance"
+
+# StockLine.state
+AVAILABLE = "available"
+RESERVED = "reserved"
+SOLD = "sold"
+
+# User.member_status
+CUSTOMER = "customer"
+RESELLER = "reseller"
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class User(BaseModel):
+    id = BigIntegerField(primary_key=True)  # the Telegram user id
+    name = CharField(max_length=256, default="")
+    username = CharField(max_length=64, null=True)
+    email = CharField(max_length=256, null=True)
+    whatsapp_number = CharField(max_length=32, null=True)
+    member_status = CharField(max_length=16, default=CUSTOMER,
+                              constraints=[Check("member_status IN ('customer', 'reseller')")])
+    bank_seq = IntegerField(unique=True)
+    bank_id = CharField(max_length=16, unique=True)  # "USR001"
+    account_balance = BigIntegerField(default=0, constraints=[Check("account_balance >= 0")])
+    is_banned = BooleanField(default=False)
+    ban_reason = TextField(null=True)
+    ban_notice_sent = BooleanField(default=False)
+    blocked_bot = BooleanField(default=False)
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("username",), False),)
+
+    @property
+    def is_reseller(self) -> bool:
+        return self.member_status == RESELLER
+
+
+class Product(BaseModel):
+    id = AutoField()
+    name = CharField(max_length=100)
+    description = TextField(default="")
+    category = CharField(max_length=60)
+    customer_price = BigIntegerField(constraints=[Check("customer_price > 0")])
+    reseller_price = BigIntegerField(constraints=[Check("reseller_price > 0"),
+                                                  Check("reseller_price <= customer_price")])
+    sold_count = IntegerField(default=0, constraints=[Check("sold_count >= 0")])
+    # Available lines, kept equal to COUNT(stock lines in state 'available')
+    # by every transaction that moves a line; stock.verify_counts checks it.
+    stock_count = IntegerField(default=0, constraints=[Check("stock_count >= 0")])
+    is_active = BooleanField(default=True)
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = (
+            (("category", "is_active"), False),
+        )
+
+    def price_for(self, user: User) -> int:
+        return self.reseller_price if user.is_reseller else self.customer_price
+
+
+class Order(BaseModel):
+    id = AutoField()
+    invoice_id = CharField(max_length=32, unique=True)
+    user = ForeignKeyField(User, backref="orders", on_delete="RESTRICT")
+    kind = CharField(max_length=16, constraints=[Check("kind IN ('purchase', 'topup')")])
+    subtotal = BigIntegerField(constraints=[Check("subtotal > 0")])
+    fee = BigIntegerField(default=0, constraints=[Check("fee >= 0")])
+    # What we asked Pakasir for (subtotal + fee); webhooks and
+    # transactiondetail carry this, and it is what they are matched against.
+    gateway_amount = BigIntegerField(default=0)
+    # What the customer is charged: Pakasir's total_payment for QRIS, the
+    # subtotal when paid from the balance.
+    total_bill = BigIntegerField(constraints=[Check("total_bill > 0")])
+    payment_method = CharField(max_length=16, constraints=[Check("payment_method IN ('qris', 'balance')")])
+    status = CharField(max_length=16, default=PENDING,
+                       constraints=[Check("status IN ('pending', 'paid', 'expired', 'cancelled')")])
+    payment_number = TextField(null=True)  # the QRIS string the QR encodes
+    pakasir_fee = BigIntegerField(null=True)
+    checkout_token = CharField(max_length=32, null=True, unique=True)
+    chat_id = BigIntegerField()
+    qr_message_id = IntegerField(null=True)
+    expires_at = DateTimeField(null=True)
+    paid_at = DateTimeField(null=True)
+    paid_late = BooleanField(default=False)  # paid after it had expired or been cancelled
+    # How a late purchase was settled: delivered from stock or credited.
+    settlement = CharField(max_length=16, null=True)
+    closed_at = DateTimeField(null=True)  # when it expired or was cancelled
+    last_checked_at = DateTimeField(null=True)
+    # Delivery of the success message is at-least-once after the paid commit:
+    # claimed before sending, stamped after; a job re-sends stale claims.
+    delivery_claimed_at = DateTimeField(null=True)
+    delivered_at = DateTimeField(null=True)
+    delivery_attempts = IntegerField(default=0)
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = (
+            (("user", "created_at"), False),
+            (("status", "expires_at"), False),
+            (("status", "paid_at"), False),
+        )
+
+    @property
+    def is_purchase(self) -> bool:
+        return self.kind == PURCHASE
+
+    @property
+    def is_topup(self) -> bool:
+        return self.kind == TOPUP
+
+
+class OrderItem(BaseModel):
+    id = AutoField()
+    order = ForeignKeyField(Order, backref="items", on_delete="CASCADE")
+    product = ForeignKeyField(Product, backref="order_items", on_delete="RESTRICT")
+    product_name = CharField(max_length=100)
+    quantity = IntegerField(constraints=[Check("quantity > 0")])
+    price_per_unit = BigIntegerField(constraints=[Check("price_per_unit > 0")])
+
+    @property
+    def line_total(self) -> int:
+        return self.quantity * self.price_per_unit
+
+
+class StockLine(BaseModel):
+    id = AutoField()
+    product = ForeignKeyField(Product, backref="stock_lines", on_delete="RESTRICT")
+    content = TextField()
+    state = CharField(max_length=16, default=AVAILABLE,
+                      constraints=[Check("state IN ('available', 'reserved', 'sold')")])
+    order = ForeignKeyField(Order, null=True, backref="stock_lines", on_delete="RESTRICT")
+    created_at = DateTimeField(default=utcnow)
+    sold_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = (
+            # A credential is never sold twice: a product never holds the same line twice.
+            (("product", "content"), True),
+            (("product", "state", "id"), False),
+            (("order",), False),
+        )
+
+
+class LedgerEntry(BaseModel):
+    """One change of a user's balance; the balance is the sum of these."""
+    id = AutoField()
+    user = ForeignKeyField(User, backref="ledger", on_delete="RESTRICT")
+    delta = BigIntegerField(constraints=[Check("delta <> 0")])
+    balance_after = BigIntegerField(constraints=[Check("balance_after >= 0")])
+    reason = CharField(max_length=16, constraints=[
+        Check("reason IN ('topup', 'purchase', 'refund', 'late_credit', 'admin')")])
+    order = ForeignKeyField(Order, null=True, backref="ledger_entries", on_delete="RESTRICT")
+    admin_id = BigIntegerField(null=True)
+    note = TextField(default="")
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = (
+            (("user", "id"), False),
+            # One credit per top-up order and reason, whatever races.
+            (("order", "reason"), True),
+        )
+
+
+class AuditLog(BaseModel):
+    """Admin actions and payment events: who, what, before and after."""
+    id = AutoField()
+    created_at = DateTimeField(default=utcnow)
+    actor_id = BigIntegerField(null=True)  # admin's Telegram id; null for the system
+    action = CharField(max_length=48)
+    subject = CharField(max_length=64, default="")
+    before = TextField(null=True)  # JSON
+    after = TextField(null=True)  # JSON
+    detail = TextField(default="")
+
+    class Meta:
+        indexes = (
+            (("subject", "id"), False),
+            (("action", "id"), False),
+        )
+
+
+class ProcessedUpdate(BaseModel):
+    """Telegram update ids already taken, so a redelivered update is skipped."""
+    update_id = BigIntegerField(primary_key=True)
+    created_at = DateTimeField(default=utcnow, index=True)
+
+
+class Setting(BaseModel):
+    key = CharField(max_length=64, primary_key=True)
+    value = TextField()
+
+
+ALL_MODELS = (User, Product, Order, OrderItem, StockLine, LedgerEntry, AuditLog,
+              ProcessedUpdate, Setting)
+
+__all__ = [model.__name__ for model in ALL_MODELS] + ["ALL_MODELS", "SQL"]

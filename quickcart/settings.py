@@ -1,0 +1,23 @@
+"""Shop-wide switches that survive a restart (maintenance mode)."""
+from __future__ import annotations
+
+from quickcart.models import Setting
+
+MAINTENANCE = "maintenance"
+
+
+def get(key: str, default: str = "") -> str:
+    row = Setting.get_or_none(Setting.key == key)
+    return row.value if row is not None else default
+
+
+def put(key: str, value: str) -> None:
+    Setting.insert(key=key, value=value).on_conflict_replace().execute()
+
+
+def maintenance_on() -> bool:
+    return get(MAINTENANCE, "0") == "1"
+
+
+def set_maintenance(on: bool) -> None:
+    put(MAINTENANCE, "1" if on else "0")

@@ -1,0 +1,1 @@
+"""Talking to the Telegram Bot API: transport, pacing, sender, polling."""

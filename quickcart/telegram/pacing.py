@@ -1,0 +1,96 @@
+"""Pacing outgoing messages to Telegram's limits.
+
+Telegram allows a bot about 30 messages a second overall and about one a
+second per chat, with short bursts tolerated. Each limit is a GCRA
+("generic cell rate") schedule: a request is given the earliest moment it may
+go, which is at once when there is slack and later when there is not, and
+callers sleep until their moment. Reservations are handed out in order, so
+waiting callers are served first come, first served without polling.
+
+After a 429 the whole bot is paused for ``retry_after``: Telegram does not
+say whether the limit hit was the chat's or the bot's, so the safe reading
+is the bot's.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Callable
+
+
+@dataclass
+class _Schedule:
+    """GCRA state: the theoretical arrival time of the next request."""
+    tat: float = 0.0
+
+
+class Pacer:
+    """Hands out send times that keep to a global and a per-chat rate."""
+
+    def __init__(self, global_rate: float = 29.0, global_burst: int = 10,
+                 chat_rate: float = 1.0, chat_burst: int = 3, max_chats: int = 50_000,
+                 clock: Callable[[], float] = time.monotonic):
+        self._global_interval = 1.0 / global_rate
+        self._global_tolerance = (global_burst - 1) * self._global_interval
+        self._chat_interval = 1.0 / chat_rate
+        self._chat_tolerance = (chat_burst - 1) * self._chat_interval
+        self._global = _Schedule()
+        # Only chats with a schedule still in the future matter; older ones are
+        # equivalent to a fresh schedule, so the map is trimmed to stay bounded.
+        self._chats: OrderedDict[int, _Schedule] = OrderedDict()
+        self._max_chats = max_chats
+        self._paused_until = 0.0
+        self._lock = threading.Lock()
+        self._clock = clock
+
+    def reserve(self, chat_id: int | None) -> float:
+        """Reserve a slot; return the monotonic time at which to send."""
+        with self._lock:
+            now = self._clock()
+            moment = max(now, self._paused_until)
+            chat = None
+            if chat_id is not None:
+                chat = self._chats.pop(chat_id, None) or _Schedule()
+                moment = max(moment, chat.tat - self._chat_tolerance)
+            moment = max(moment, self._global.tat - self._global_tolerance)
+            self._global.tat = max(self._global.tat, moment) + self._global_interval
+            if chat is not None:
+                chat.tat = max(chat.tat, moment) + self._chat_interval
+                self._chats[chat_id] = chat
+                self._trim(now)
+            return moment
+
+    def wait(self, chat_id: int | None) -> float:
+        """Block until this request may go; return how long it waited."""
+        start = self._clock()
+        moment = self.reserve(chat_id)
+        while True:
+            delay = max(moment, self.paused_until()) - self._clock()
+            if delay <= 0:
+                return self._clock() - start
+            time.sleep(delay)
+
+    def pause(self, seconds: float) -> None:
+        """Hold every send for ``seconds`` (Telegram answered 429)."""
+        with self._lock:
+            self._paused_until = max(self._paused_until, self._clock() + seconds)
+
+    def paused_until(self) -> float:
+        with self._lock:
+            return self._paused_until
+
+    def tracked_chats(self) -> int:
+        with self._lock:
+            return len(self._chats)
+
+    def _trim(self, now: float) -> None:
+        while len(self._chats) > self._max_chats:
+            self._chats.popitem(last=False)
+        # Drop schedules that have fully recovered (oldest first).
+        while self._chats:
+            oldest_id, oldest = next(iter(self._chats.items()))
+            if oldest.tat > now:
+                break
+            del self._chats[oldest_id]
