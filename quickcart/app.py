@@ -1,0 +1,231 @@
+"""Building and running the shop: one process, four moving parts.
+
+Long polling (with its lanes), the scheduler, the web server and the admin
+notice thread. :meth:`QuickCart.start` brings them up in dependency order;
+:meth:`QuickCart.stop` takes them down in reverse, letting in-flight work
+finish: polling stops taking updates, lanes finish what they hold, the web
+server stops taking webhooks, scheduled jobs complete, notices are flushed.
+Anything cut short is resumable: payments are re-polled and undelivered
+orders re-sent by the recovery jobs on the next start.
+"""
+from __future__ import annotations
+
+import logging
+import time
+
+from telebot import TeleBot
+from telebot.apihelper import ApiTelegramException
+
+from quickcart import texts, users
+from quickcart.config import Config
+from quickcart.db import close_database, database, open_database
+from quickcart import stock
+from quickcart.delivery import Delivery
+from quickcart.handlers import account as account_handlers
+from quickcart.handlers import balance as balance_handlers
+from quickcart.handlers import payment as payment_handlers
+from quickcart.handlers import shop as shop_handlers
+from quickcart.handlers import start as start_handlers
+from quickcart.handlers.common import CallbackRouter, Context
+from quickcart.handlers.gate import Gate
+from quickcart.migrations import migrate
+from quickcart.models import User
+from quickcart.notices import AdminNotifier
+from quickcart.pakasir import PakasirClient
+from quickcart.payments import PaymentService
+from quickcart.scheduler import Jobs
+from quickcart.telegram.polling import Poller
+from quickcart.telegram.sender import Sender
+from quickcart.telegram.transport import TelegramTransport
+from quickcart.throttle import RateLimiter
+from quickcart.timeutil import iso_utc, utcnow
+from quickcart.web import WebHandlers, WebServer, create_app
+from quickcart.webhook import WebhookHandler
+
+log = logging.getLogger(__name__)
+
+PAYMENT_CHECKS_PER_MINUTE = 5
+
+
+class StartupError(Exception):
+    """Start-up cannot go on; the message is one line naming the cause."""
+
+
+def _admin_reachable(admin_id: int) -> bool:
+    user = User.get_or_none(User.id == admin_id)
+    return user is None or not user.blocked_bot
+
+
+class QuickCart:
+    def __init__(self, config: Config):
+        self.config = config
+        self.transport = TelegramTransport(config.telegram.api_url)
+        self.bot = TeleBot(config.telegram.token, threaded=False, parse_mode=None)
+        self.sender = Sender(self.bot, on_blocked=users.mark_blocked)
+        self.pakasir = PakasirClient(config.pakasir)
+        self.notifier = AdminNotifier(self.sender, config.telegram.admin_ids,
+                                      is_reachable=_admin_reachable)
+        self.ctx = Context(config=config, bot=self.bot, sender=self.sender, pakasir=self.pakasir,
+                           notifier=self.notifier,
+                           payment_checks=RateLimiter(PAYMENT_CHECKS_PER_MINUTE))
+        self.delivery = Delivery(self.sender, self.notifier)
+        self.payments = PaymentService(config, self.pakasir, self.sender, self.notifier, self.delivery)
+        self.ctx.services["payments"] = self.payments
+        self.router = CallbackRouter(self.sender)
+        self.gate = Gate(self.bot, self.ctx)
+        self.poller = Poller(self.bot, self.gate.handle)
+        self.jobs = Jobs(on_error=self.notifier.error)
+        self.web: WebServer | None = None
+        self.pakasir.health.listener = self._pakasir_changed
+
+    # --- wiring -----------------------------------------------------------------
+
+    def _register_handlers(self) -> None:
+        # Order matters: pyTelegramBotAPI tries message handlers in the order
+        # they were registered; the free-text top-up amount and the
+        # fallbacks come last.
+        start_handlers.register(self.bot, self.ctx)
+        shop_handlers.register(self.bot, self.ctx, self.router)
+        payment_handlers.register(self.bot, self.ctx, self.router)
+        account_handlers.register(self.bot, self.ctx, self.router)
+        balance_handlers.register(self.bot, self.ctx, self.router)
+
+        @self.bot.callback_query_handler(func=lambda call: True)
+        def on_button(call) -> None:
+            self.router.dispatch(call, self.ctx.user_of(call.from_user))
+
+        start_handlers.register_fallbacks(self.bot, self.ctx)
+
+    def _schedule_jobs(self) -> None:
+        interval = self.config.pakasir.poll_interval_seconds
+        self.jobs.every(max(1, interval / 2), self.payments.poll_pending, "poll-payments")
+        self.jobs.every(15, self.payments.expire_stale, "expire-orders")
+        self.jobs.every(30, self.delivery.redeliver, "redeliver")
+        self.jobs.every(60, self._watch_pakasir, "pakasir-health")
+        self.jobs.every(600, stock.release_orphans, "release-orphans")
+        self.jobs.every(60, self.notifier.flush_errors, "flush-error-notices")
+        self.jobs.every(3600, self._prune_processed_updates, "prune-updates", first_run_in=60)
+
+    def _recover(self) -> None:
+        """After a start: settle what the last run left half-done."""
+        expired = self.payments.expire_stale()
+        released = stock.release_orphans()
+        paid = self.payments.poll_pending()
+        delivered = self.delivery.redeliver()
+        mismatched = stock.verify_counts()
+        if mismatched:
+            log.error("stock_count differs from available lines for products %s", mismatched)
+        log.info("recovery: %d expired, %d lines released, %d paid while away, %d re-delivered",
+                 expired, released, paid, delivered)
+
+    def _watch_pakasir(self) -> None:
+        # While down, probe often so the "back up" notice comes quickly.
+        if self.pakasir.health.up:
+            self.pakasir.probe()
+        else:
+            for _ in range(4):
+                if self.pakasir.probe():
+                    break
+                time.sleep(15)
+
+    def _pakasir_changed(self, up: bool) -> None:
+        self.notifier.notify(texts.PAKASIR_UP_NOTICE if up else texts.PAKASIR_DOWN_NOTICE)
+
+    @staticmethod
+    def _prune_processed_updates() -> None:
+        # Telegram keeps unconfirmed updates for 24 hours; two days is safe.
+        cutoff = utcnow().timestamp() - 2 * 86400
+        database.execute_sql("DELETE FROM processed_update WHERE created_at < datetime(?, 'unixepoch')",
+                             (cutoff,))
+
+    # --- lifecycle ----------------------------------------------------------------
+
+    def open(self) -> None:
+        """Open and migrate the database (also used by the maintenance commands)."""
+        open_database(self.config.database.path)
+        migrate(database)
+
+    def start(self) -> None:
+        started = time.monotonic()
+        self.open()
+        self.transport.install()
+        self._check_token()
+        self._register_handlers()
+        self._schedule_jobs()
+        try:
+            self.web = WebServer(create_app(self._web_handlers()), self.config.web.host,
+                                 self.config.web.port)
+        except OSError as exc:
+            raise StartupError(f"web.port: cannot listen on {self.config.web.host}:"
+                               f"{self.config.web.port} ({exc.strerror or exc})") from None
+        self.notifier.start()
+        self.jobs.once(self._recover, "recovery")
+        self.jobs.start()
+        self.web.start()
+        self.poller.start()
+        log.info("QuickCart started in %.2fs: web on %s:%s, %d admin(s)", time.monotonic() - started,
+                 self.config.web.host, self.web.port, len(self.config.telegram.admin_ids))
+
+    def stop(self) -> None:
+        log.info("stopping")
+        self.poller.stop()
+        if self.web is not None:
+            self.web.stop()
+        self.jobs.stop()
+        self.delivery.stop()
+        self.notifier.stop()
+        self.transport.close()
+        close_database()
+        log.info("stopped")
+
+    def _check_token(self) -> None:
+        try:
+            me = self.bot.get_me()
+        except ApiTelegramException as exc:
+            if exc.error_code in (401, 404):
+                raise StartupError("telegram.token: rejected by Telegram (401 Unauthorized); "
+                                   "copy it again from @BotFather") from None
+            log.warning("getMe failed (%s); polling will keep trying", exc.description)
+            return
+        except Exception as exc:  # noqa: BLE001 - Telegram unreachable: start anyway, polling retries
+            log.warning("Telegram unreachable at start-up (%s); polling will keep trying",
+                        exc.__class__.__name__)
+            return
+        log.info("bot is @%s", me.username)
+        try:
+            from telebot.types import BotCommand
+            self.bot.set_my_commands([BotCommand(name, description)
+                                      for name, description in texts.MENU_COMMANDS])
+        except Exception as exc:  # noqa: BLE001 - the command menu is a nicety
+            log.warning("setMyCommands failed: %s", exc.__class__.__name__)
+
+    # --- HTTP -------------------------------------------------------------------------
+
+    def _web_handlers(self) -> WebHandlers:
+        webhook = WebhookHandler(self.payments, self.config.pakasir.project,
+                                 self.config.pakasir.webhook_secret)
+        return WebHandlers(health=self.health, webhook=webhook, admin_token=self.config.web.admin_token)
+
+    def health(self) -> tuple[dict, int]:
+        services: dict[str, str] = {}
+        try:
+            database.execute_sql("SELECT 1").fetchone()
+            services["database"] = "ok"
+        except Exception:  # noqa: BLE001 - reported, not raised
+            log.exception("health: database check failed")
+            services["database"] = "error"
+        services["scheduler"] = "ok" if self.jobs.healthy else "stopped"
+        polling_alive = self.poller.alive
+        services["polling"] = "ok" if polling_alive else "stopped"
+        # A long poll answers at least every 25 s; getMe at start-up counts too.
+        last_contact = max(self.poller.health.last_poll_ok, self.transport.health.last_success)
+        reachable = (time.monotonic() - last_contact < 60
+                     and self.poller.health.consecutive_errors == 0)
+        services["telegram"] = "ok" if reachable else "unreachable"
+        services["pakasir_api"] = "ok" if self.pakasir.health.up else "down"
+        broken = (services["database"] != "ok" or services["scheduler"] != "ok"
+                  or services["polling"] != "ok")
+        degraded = services["telegram"] != "ok" or services["pakasir_api"] != "ok"
+        status = "unhealthy" if broken else ("degraded" if degraded else "healthy")
+        body = {"status": status, "timestamp": iso_utc(utcnow()), "services": services}
+        return body, 503 if broken else 200

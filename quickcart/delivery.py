@@ -1,0 +1,162 @@
+"""Telling the customer their order is paid, and handing over the goods.
+
+Delivery runs after the paid commit, outside any transaction. The lines
+were fixed to the order inside that commit, so however many times the
+message is (re)sent it carries the same lines — never someone else's.
+
+At-least-once: the claim is stamped in the paid transaction
+(``delivery_claimed_at``), ``delivered_at`` after Telegram accepted the
+message. :meth:`Delivery.redeliver` picks up orders whose claim went stale
+(Telegram down) or was made by an earlier run of the process (killed before
+it could send), and sends them again.
+"""
+from __future__ import annotations
+
+import html
+import logging
+import re
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+from quickcart import orders, stock, texts
+from quickcart.logging_setup import correlation, current_correlation_id
+from quickcart.models import PAID, Order, User
+from quickcart.notices import AdminNotifier
+from quickcart.telegram.sender import MAX_TEXT, BotBlocked, MessageGone, Sender, TelegramError
+from quickcart.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+STALE_CLAIM = timedelta(minutes=2)
+MAX_ATTEMPTS = 10
+_TAGS = re.compile(r"<[^>]+>")
+
+
+def plain_length(html_text: str) -> int:
+    """Length Telegram counts: the text without tags, entities unescaped."""
+    return len(html.unescape(_TAGS.sub("", html_text)))
+
+
+def goods_message(order: Order) -> tuple[str, bytes | None]:
+    """The success text and, when the goods do not fit in one message, a .txt file."""
+    items = orders.items(order)
+    lines = stock.delivered_lines(order)
+    goods = "\n".join(lines)
+    text = texts.purchase_success(order, items, goods)
+    if plain_length(text) <= MAX_TEXT - 96:
+        return text, None
+    document = (goods + "\n").encode("utf-8")
+    return texts.purchase_success(order, items, None), document
+
+
+def send_goods(sender: Sender, chat_id: int, order: Order, prefix: str | None = None) -> None:
+    """Send the goods of a paid purchase (also used by "show goods again")."""
+    text, document = goods_message(order)
+    if prefix:
+        sender.send_text(chat_id, prefix)
+    if document is None:
+        sender.send_text(chat_id, text)
+    else:
+        sender.send_document(chat_id, f"{order.invoice_id}.txt", document, caption=text)
+
+
+class Delivery:
+    def __init__(self, sender: Sender, notifier: AdminNotifier, workers: int = 4):
+        self._sender = sender
+        self._notifier = notifier
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="delivery")
+        # Claims older than this were made by a previous run: nobody is sending them.
+        self._started_at = utcnow()
+
+    def stop(self) -> None:
+        self._pool.shutdown(wait=True)
+
+    def deliver_async(self, order_id: int) -> None:
+        cid = current_correlation_id()
+        self._pool.submit(self._deliver_tagged, order_id, cid)
+
+    def _deliver_tagged(self, order_id: int, cid: str) -> None:
+        with correlation(cid):
+            try:
+                self.deliver(order_id)
+            except Exception:  # noqa: BLE001 - the redelivery job will try again
+                log.exception("delivery of order %s failed", order_id)
+
+    def deliver(self, order_id: int) -> bool:
+        """Send the paid message for ``order_id``; True once it is delivered."""
+        order = orders.get(order_id)
+        if order is None or order.status != PAID:
+            return False
+        if order.delivered_at is not None:
+            return True
+        try:
+            self._send(order)
+        except BotBlocked:
+            self._record_failure(order, "user blocked the bot")
+            return False
+        except TelegramError as exc:
+            self._record_failure(order, exc.description)
+            return False
+        Order.update(delivered_at=utcnow()).where(
+            (Order.id == order.id) & Order.delivered_at.is_null()).execute()
+        log.info("order %s delivered", order.invoice_id)
+        self._tidy_qr(order)
+        return True
+
+    def _send(self, order: Order) -> None:
+        chat_id = order.chat_id
+        if order.is_topup:
+            balance = User.get_by_id(order.user_id).account_balance
+            self._sender.send_text(chat_id, texts.topup_success(order, balance))
+        elif order.settlement == "credited":
+            if stock.delivered_lines(order):
+                send_goods(self._sender, chat_id, order)
+            balance = User.get_by_id(order.user_id).account_balance
+            self._sender.send_text(chat_id, texts.late_payment_credited(
+                order.invoice_id, order.subtotal, balance))
+        else:
+            prefix = texts.late_payment_delivered(order.invoice_id) if order.paid_late else None
+            send_goods(self._sender, chat_id, order, prefix)
+
+    def _tidy_qr(self, order: Order) -> None:
+        """Remove the paid QR so nobody scans it again (edit it if it cannot go)."""
+        if not order.qr_message_id:
+            return
+        try:
+            self._sender.delete(order.chat_id, order.qr_message_id)
+        except MessageGone:
+            try:
+                self._sender.edit_caption(order.chat_id, order.qr_message_id,
+                                          f"✅ Lunas — <code>{texts.e(order.invoice_id)}</code>")
+            except TelegramError:
+                pass
+        except TelegramError:
+            pass
+
+    def _record_failure(self, order: Order, reason: str) -> None:
+        Order.update(delivery_attempts=Order.delivery_attempts + 1).where(Order.id == order.id).execute()
+        attempts = order.delivery_attempts + 1
+        log.warning("order %s not delivered yet (attempt %d): %s", order.invoice_id, attempts, reason)
+        if attempts == MAX_ATTEMPTS:
+            self._notifier.notify(f"🚨 Pesanan {texts.e(order.invoice_id)} sudah dibayar tapi pesan "
+                                  f"ke pembeli gagal {attempts}x ({texts.e(reason)}). Cek /order "
+                                  f"{texts.e(order.invoice_id)}.")
+
+    def redeliver(self) -> int:
+        """Send paid orders whose delivery never completed; return how many went out."""
+        now = utcnow()
+        query = (Order.select(Order.id, Order.delivery_claimed_at).join(User)
+                 .where((Order.status == PAID) & Order.delivered_at.is_null()
+                        & (User.blocked_bot == False)  # noqa: E712 - peewee expression
+                        & (Order.delivery_attempts < MAX_ATTEMPTS)
+                        & (Order.delivery_claimed_at.is_null()
+                           | (Order.delivery_claimed_at < self._started_at)
+                           | (Order.delivery_claimed_at < now - STALE_CLAIM))))
+        delivered = 0
+        for order_id, claimed_at in list(query.tuples()):
+            # Claim it, so a live delivery of the same order is not doubled.
+            condition = (Order.delivery_claimed_at.is_null() if claimed_at is None
+                         else Order.delivery_claimed_at == claimed_at)
+            if Order.update(delivery_claimed_at=now).where((Order.id == order_id) & condition).execute():
+                delivered += self.deliver(order_id)
+        return delivered

@@ -1,0 +1,127 @@
+"""The gate every update passes before a handler sees it.
+
+In order: tag the logs with the update's correlation id; claim the update id
+(a redelivered update is skipped); follow block/unblock notices; register
+or refresh the user; drop what is not a private chat; refuse oversize text;
+then the rules — banned users get one short notice and nothing else,
+maintenance mode answers customers with a notice (admins work as usual),
+floods are dropped with one polite notice a minute. Only then is the update
+dispatched to the handlers. An exception in a handler is logged, reported
+to the admins (throttled), answered with a short "coba lagi", and never
+stops other updates.
+"""
+from __future__ import annotations
+
+import logging
+
+from telebot import TeleBot, types
+
+from quickcart import settings, texts, users
+from quickcart.db import database
+from quickcart.handlers.common import MAX_TEXT_IN, Context
+from quickcart.logging_setup import correlation
+from quickcart.telegram.sender import TelegramError
+from quickcart.throttle import RateLimiter
+from quickcart.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+CUSTOMER_MESSAGES_PER_MINUTE = 10
+CUSTOMER_PRESSES_PER_MINUTE = 60
+ADMIN_PER_MINUTE = 100
+
+
+def claim_update(update_id: int) -> bool:
+    """True the first time an update id is seen; False for a redelivery."""
+    cursor = database.execute_sql(
+        "INSERT OR IGNORE INTO processed_update (update_id, created_at) VALUES (?, ?)",
+        (update_id, utcnow()))
+    return cursor.rowcount == 1
+
+
+class Gate:
+    def __init__(self, bot: TeleBot, ctx: Context):
+        self._bot = bot
+        self._ctx = ctx
+        self._messages = RateLimiter(CUSTOMER_MESSAGES_PER_MINUTE)
+        self._presses = RateLimiter(CUSTOMER_PRESSES_PER_MINUTE)
+
+    def handle(self, update: types.Update) -> None:
+        with correlation(f"upd-{update.update_id}"):
+            if not claim_update(update.update_id):
+                log.info("update %s already handled; skipped", update.update_id)
+                return
+            try:
+                self._handle(update)
+            except Exception as exc:  # noqa: BLE001 - one bad update must not stop the others
+                log.exception("handler failed")
+                self._ctx.notifier.error(f"{exc.__class__.__name__} while handling an update")
+                self._apologise(update)
+
+    def _handle(self, update: types.Update) -> None:
+        if update.my_chat_member is not None:
+            self._follow_membership(update.my_chat_member)
+            return
+        message, call = update.message, update.callback_query
+        source = message or call
+        if source is None or source.from_user is None or source.from_user.is_bot:
+            return
+        chat = message.chat if message else (call.message.chat if call.message else None)
+        if chat is None or chat.type != "private":
+            if call is not None:
+                self._ctx.sender.answer(call.id)
+            return
+        user, created = users.register(users.TelegramIdentity.from_telegram(source.from_user))
+        if created:
+            log.info("new user %s registered", user.id)
+        kind = "press" if call else "message"
+        log.info("%s from user %s", kind, user.id)
+        if message is not None and len(message.text or message.caption or "") > MAX_TEXT_IN:
+            self._ctx.sender.send_text(chat.id, texts.TEXT_TOO_LONG)
+            return
+        if not self._admitted(user, chat.id, call):
+            return
+        self._bot.process_new_updates([update])
+
+    def _admitted(self, user, chat_id: int, call: types.CallbackQuery | None) -> bool:
+        sender = self._ctx.sender
+        is_admin = self._ctx.is_admin(user.id)
+        if user.is_banned and not is_admin:
+            if call is not None:
+                sender.answer(call.id, texts.BANNED, alert=True)
+            elif users.claim_ban_notice(user.id):
+                sender.send_text(chat_id, texts.BANNED)
+            return False
+        limiter = self._presses if call is not None else self._messages
+        verdict = limiter.hit(user.id, ADMIN_PER_MINUTE if is_admin else None)
+        if not verdict.allowed:
+            log.info("flood from user %s dropped", user.id)
+            if call is not None:
+                sender.answer(call.id, texts.FLOOD if verdict.notify else None)
+            elif verdict.notify:
+                sender.send_text(chat_id, texts.FLOOD)
+            return False
+        if not is_admin and settings.maintenance_on():
+            if call is not None:
+                sender.answer(call.id, texts.MAINTENANCE, alert=True)
+            else:
+                sender.send_text(chat_id, texts.MAINTENANCE)
+            return False
+        return True
+
+    def _follow_membership(self, member: types.ChatMemberUpdated) -> None:
+        status = member.new_chat_member.status if member.new_chat_member else ""
+        if status in ("kicked", "left"):
+            log.info("user %s blocked the bot", member.from_user.id)
+            users.mark_blocked(member.from_user.id, True)
+        elif status == "member":
+            users.mark_blocked(member.from_user.id, False)
+
+    def _apologise(self, update: types.Update) -> None:
+        try:
+            if update.callback_query is not None:
+                self._ctx.sender.answer(update.callback_query.id, texts.ERROR, alert=True)
+            elif update.message is not None:
+                self._ctx.sender.send_text(update.message.chat.id, texts.ERROR)
+        except TelegramError:
+            pass

@@ -1,0 +1,212 @@
+"""Orders: creation with their reservation, lookups, history, closing.
+
+An order and its reserved stock are created in one IMMEDIATE transaction:
+either the customer holds the lines and a pending order exists, or neither.
+The Pakasir transaction is created afterwards, outside any transaction; if
+that fails the order is closed and the lines go back (:func:`close`).
+"""
+from __future__ import annotations
+
+import math
+import secrets
+import string
+from dataclasses import dataclass
+from datetime import timedelta
+
+from peewee import IntegrityError, fn
+
+from quickcart import stock
+from quickcart.db import immediate
+from quickcart.models import (
+    CANCELLED, EXPIRED, PAID, PENDING, PURCHASE, QRIS, TOPUP, Order, OrderItem, Product, User,
+)
+from quickcart.money import qris_fee
+from quickcart.pakasir import Payment
+from quickcart.timeutil import jakarta_today, utcnow
+
+HISTORY_PER_PAGE = 8
+_INVOICE_ALPHABET = string.ascii_uppercase + string.digits
+
+
+class ProductUnavailable(Exception):
+    """The product is gone, inactive, or the quantity is out of bounds."""
+
+
+class DuplicateCheckout(Exception):
+    """This checkout button was already used; ``order`` is what it made."""
+
+    def __init__(self, order: Order):
+        super().__init__(order.invoice_id)
+        self.order = order
+
+
+@dataclass(frozen=True)
+class FeePolicy:
+    percent_bp: int
+    flat: int
+
+    def fee(self, amount: int) -> int:
+        return qris_fee(amount, self.percent_bp, self.flat)
+
+
+def new_invoice_id() -> str:
+    """``TRX`` + Jakarta date + 6 random characters, e.g. ``TRX20241228ABC123``."""
+    suffix = "".join(secrets.choice(_INVOICE_ALPHABET) for _ in range(6))
+    return f"TRX{jakarta_today():%Y%m%d}{suffix}"
+
+
+def _create_order(**fields) -> Order:
+    """Insert an order with a fresh invoice id (inside a transaction)."""
+    for _ in range(5):
+        try:
+            with immediate():  # a savepoint: a collision rolls back only this insert
+                return Order.create(invoice_id=new_invoice_id(), **fields)
+        except IntegrityError as exc:
+            if "invoice_id" not in str(exc):
+                raise
+    raise RuntimeError("could not find a free invoice id")
+
+
+def _existing_checkout(token: str | None) -> Order | None:
+    return Order.get_or_none(Order.checkout_token == token) if token else None
+
+
+def create_purchase(user: User, product_id: int, quantity: int, *, method: str, fees: FeePolicy,
+                    ttl_minutes: int, max_quantity: int, chat_id: int,
+                    checkout_token: str | None = None) -> Order:
+    """Create a pending purchase and reserve its lines, atomically.
+
+    Raises :class:`ProductUnavailable`, :class:`~quickcart.stock.StockShort`
+    (nothing reserved), or :class:`DuplicateCheckout` when the same checkout
+    button was pressed before.
+    """
+    if not 1 <= quantity <= max_quantity:
+        raise ProductUnavailable(f"quantity {quantity} out of bounds")
+    with immediate():
+        existing = _existing_checkout(checkout_token)
+        if existing is not None:
+            raise DuplicateCheckout(existing)
+        product = Product.get_or_none((Product.id == product_id) & Product.is_active)
+        if product is None:
+            raise ProductUnavailable(f"product {product_id} unavailable")
+        price = product.price_for(user)
+        subtotal = price * quantity
+        fee = fees.fee(subtotal) if method == QRIS else 0
+        order = _create_order(
+            user=user.id, kind=PURCHASE, subtotal=subtotal, fee=fee, gateway_amount=subtotal + fee,
+            total_bill=subtotal + fee, payment_method=method, status=PENDING, chat_id=chat_id,
+            checkout_token=checkout_token,
+            expires_at=utcnow() + timedelta(minutes=ttl_minutes) if method == QRIS else None)
+        OrderItem.create(order=order, product=product, product_name=product.name, quantity=quantity,
+                         price_per_unit=price)
+        stock.reserve(product, quantity, order)
+    return order
+
+
+def create_topup(user: User, amount: int, *, fees: FeePolicy, ttl_minutes: int, chat_id: int,
+                 checkout_token: str | None = None) -> Order:
+    """A pending balance top-up of ``amount``; the customer pays amount + fee."""
+    with immediate():
+        existing = _existing_checkout(checkout_token)
+        if existing is not None:
+            raise DuplicateCheckout(existing)
+        fee = fees.fee(amount)
+        return _create_order(
+            user=user.id, kind=TOPUP, subtotal=amount, fee=fee, gateway_amount=amount + fee,
+            total_bill=amount + fee, payment_method=QRIS, status=PENDING, chat_id=chat_id,
+            checkout_token=checkout_token, expires_at=utcnow() + timedelta(minutes=ttl_minutes))
+
+
+def attach_payment(order: Order, payment: Payment, qr_message_id: int | None = None) -> Order:
+    """Record Pakasir's answer: the QR string, its fee, and what the QR charges."""
+    expires_at = order.expires_at
+    if payment.expired_at is not None and expires_at is not None:
+        expires_at = min(expires_at, payment.expired_at)
+    Order.update(payment_number=payment.payment_number, pakasir_fee=payment.fee,
+                 total_bill=payment.total_payment, expires_at=expires_at, updated_at=utcnow()).where(
+        Order.id == order.id).execute()
+    return Order.get_by_id(order.id)
+
+
+def set_qr_message(order: Order, message_id: int) -> None:
+    Order.update(qr_message_id=message_id).where(Order.id == order.id).execute()
+
+
+def close(order: Order, status: str) -> bool:
+    """Expire or cancel a pending order and release its lines.
+
+    Returns False (and changes nothing) when the order was no longer
+    pending, for example because it was paid a moment ago.
+    """
+    if status not in (EXPIRED, CANCELLED):
+        raise ValueError(status)
+    now = utcnow()
+    with immediate():
+        closed = (Order.update(status=status, closed_at=now, updated_at=now)
+                  .where((Order.id == order.id) & (Order.status == PENDING)).execute())
+        if closed != 1:
+            return False
+        stock.release(order)
+    return True
+
+
+def get(order_id: int) -> Order | None:
+    return Order.get_or_none(Order.id == order_id)
+
+
+def by_invoice(invoice_id: str) -> Order | None:
+    return Order.get_or_none(Order.invoice_id == invoice_id.strip().upper())
+
+
+def owned(order_id: int, user_id: int) -> Order | None:
+    """The order if it belongs to that user (a button press is never trusted)."""
+    return Order.get_or_none((Order.id == order_id) & (Order.user == user_id))
+
+
+def items(order: Order) -> list[OrderItem]:
+    return list(OrderItem.select().where(OrderItem.order == order.id).order_by(OrderItem.id))
+
+
+def history(user: User, page: int, per_page: int = HISTORY_PER_PAGE) -> tuple[list[Order], int, int]:
+    """A page of the user's orders, newest first: (orders, page, pages)."""
+    total = Order.select().where(Order.user == user.id).count()
+    pages = max(1, math.ceil(total / per_page))
+    page = min(max(page, 0), pages - 1)
+    rows = list(Order.select().where(Order.user == user.id)
+                .order_by(Order.created_at.desc(), Order.id.desc())
+                .limit(per_page).offset(page * per_page))
+    return rows, page, pages
+
+
+def summaries(orders: list[Order]) -> dict[int, str]:
+    """A short "what" per order for lists: product × qty, or "Isi saldo"."""
+    if not orders:
+        return {}
+    result = {order.id: "Isi saldo" for order in orders if order.kind == TOPUP}
+    rows = (OrderItem.select(OrderItem.order, OrderItem.product_name, OrderItem.quantity)
+            .where(OrderItem.order.in_([order.id for order in orders])).tuples())
+    for order_id, name, quantity in rows:
+        result[order_id] = f"{name} ×{quantity}"
+    return result
+
+
+def pending_qris(limit: int, checked_before=None) -> list[Order]:
+    """Pending QRIS orders with a QR, least recently checked first."""
+    query = Order.select().where((Order.status == PENDING) & (Order.payment_method == QRIS)
+                                 & Order.payment_number.is_null(False))
+    if checked_before is not None:
+        query = query.where(Order.last_checked_at.is_null() | (Order.last_checked_at < checked_before))
+    return list(query.order_by(Order.last_checked_at.asc(nulls="first"), Order.id).limit(limit))
+
+
+def mark_checked(order: Order) -> None:
+    Order.update(last_checked_at=utcnow()).where(Order.id == order.id).execute()
+
+
+def purchase_totals(user: User) -> tuple[int, int]:
+    """(number of paid purchases, rupiah spent on them) for the profile."""
+    row = (Order.select(fn.COUNT(Order.id), fn.COALESCE(fn.SUM(Order.total_bill), 0))
+           .where((Order.user == user.id) & (Order.kind == PURCHASE) & (Order.status == PAID))
+           .tuples().first())
+    return int(row[0]), int(row[1])
+

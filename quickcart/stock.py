@@ -1,0 +1,192 @@
+"""Stock lines: importing, reserving for an order, selling, releasing.
+
+A stock line is one deliverable item (an account, a key, a voucher). It is
+available, reserved for exactly one order, or sold to exactly one order, and
+it never leaves the product: a line equal to any line the product ever had
+is refused as a duplicate, so a credential is never sold twice.
+
+``Product.stock_count`` mirrors the number of available lines and is moved
+in the same transaction as the lines; :func:`verify_counts` checks it.
+
+Functions marked "inside a transaction" must be called within
+``db.immediate()``; they are the building blocks of the order and payment
+transactions.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Iterator
+
+from peewee import fn
+
+from quickcart.db import database, immediate
+from quickcart.models import AVAILABLE, CANCELLED, EXPIRED, RESERVED, SOLD, Order, Product, StockLine
+from quickcart.timeutil import utcnow
+
+MAX_LINE_CHARS = 4000
+IMPORT_BATCH = 5000
+
+
+class StockShort(Exception):
+    """Fewer available lines than asked for."""
+
+    def __init__(self, available: int):
+        super().__init__(f"only {available} available")
+        self.available = available
+
+
+@dataclass
+class ImportResult:
+    added: int = 0
+    duplicates: int = 0
+    blank: int = 0
+    too_long: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.added + self.duplicates + self.blank + self.too_long
+
+
+@dataclass(frozen=True)
+class StockCounts:
+    available: int
+    reserved: int
+    sold: int
+
+
+def split_lines(text: str) -> Iterator[str]:
+    """Lines of an upload: BOM dropped, any line ending, each trimmed."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    for line in text.splitlines():
+        yield line.strip()
+
+
+def add_lines(product_id: int, lines: Iterable[str], batch_size: int = IMPORT_BATCH) -> ImportResult:
+    """Add stock lines to a product, refusing blanks and duplicates.
+
+    Commits every ``batch_size`` lines, each batch its own short IMMEDIATE
+    transaction, so a 100,000-line import never holds the write lock long
+    enough to make a customer's checkout wait noticeably.
+    """
+    result = ImportResult()
+    batch: list[str] = []
+    for line in lines:
+        line = line.strip()
+        if not line:
+            result.blank += 1
+        elif len(line) > MAX_LINE_CHARS:
+            result.too_long += 1
+        else:
+            batch.append(line)
+            if len(batch) >= batch_size:
+                _insert_batch(product_id, batch, result)
+                batch = []
+    if batch:
+        _insert_batch(product_id, batch, result)
+    return result
+
+
+def _insert_batch(product_id: int, batch: list[str], result: ImportResult) -> None:
+    now = utcnow()
+    with immediate():
+        before = database.connection().total_changes
+        database.cursor().executemany(
+            "INSERT OR IGNORE INTO stock_line (product_id, content, state, created_at) VALUES (?, ?, ?, ?)",
+            [(product_id, content, AVAILABLE, now) for content in batch])
+        added = database.connection().total_changes - before
+        if added:
+            Product.update(stock_count=Product.stock_count + added, updated_at=now).where(
+                Product.id == product_id).execute()
+    result.added += added
+    result.duplicates += len(batch) - added
+
+
+def reserve(product: Product, quantity: int, order: Order) -> list[int]:
+    """Reserve ``quantity`` available lines for ``order`` (inside a transaction).
+
+    Oldest lines go first. Raises :class:`StockShort` when there are fewer.
+    """
+    ids = [row[0] for row in StockLine.select(StockLine.id)
+           .where((StockLine.product == product.id) & (StockLine.state == AVAILABLE))
+           .order_by(StockLine.id).limit(quantity).tuples()]
+    if len(ids) < quantity:
+        raise StockShort(len(ids))
+    moved = (StockLine.update(state=RESERVED, order=order.id)
+             .where(StockLine.id.in_(ids) & (StockLine.state == AVAILABLE)).execute())
+    if moved != quantity:
+        raise StockShort(moved)  # cannot happen under the write lock; never oversell anyway
+    Product.update(stock_count=Product.stock_count - quantity, updated_at=utcnow()).where(
+        Product.id == product.id).execute()
+    return ids
+
+
+def release(order: Order) -> int:
+    """Put the lines reserved for ``order`` back on sale (inside a transaction)."""
+    per_product = list(StockLine.select(StockLine.product, fn.COUNT(StockLine.id))
+                       .where((StockLine.order == order.id) & (StockLine.state == RESERVED))
+                       .group_by(StockLine.product).tuples())
+    if not per_product:
+        return 0
+    released = (StockLine.update(state=AVAILABLE, order=None)
+                .where((StockLine.order == order.id) & (StockLine.state == RESERVED)).execute())
+    for product_id, count in per_product:
+        Product.update(stock_count=Product.stock_count + count, updated_at=utcnow()).where(
+            Product.id == product_id).execute()
+    return released
+
+
+def sell_reserved(order: Order) -> int:
+    """Turn the lines reserved for ``order`` into lines sold to it (inside a transaction)."""
+    per_product = list(StockLine.select(StockLine.product, fn.COUNT(StockLine.id))
+                       .where((StockLine.order == order.id) & (StockLine.state == RESERVED))
+                       .group_by(StockLine.product).tuples())
+    now = utcnow()
+    sold = (StockLine.update(state=SOLD, sold_at=now)
+            .where((StockLine.order == order.id) & (StockLine.state == RESERVED)).execute())
+    for product_id, count in per_product:
+        Product.update(sold_count=Product.sold_count + count, updated_at=now).where(
+            Product.id == product_id).execute()
+    return sold
+
+
+def sold_count(order: Order, product_id: int) -> int:
+    return StockLine.select().where((StockLine.order == order.id) & (StockLine.product == product_id)
+                                    & (StockLine.state == SOLD)).count()
+
+
+def delivered_lines(order: Order) -> list[str]:
+    """The lines sold to ``order``, in a stable order."""
+    return [row[0] for row in StockLine.select(StockLine.content)
+            .where((StockLine.order == order.id) & (StockLine.state == SOLD))
+            .order_by(StockLine.id).tuples()]
+
+
+def counts(product_id: int) -> StockCounts:
+    rows = dict(StockLine.select(StockLine.state, fn.COUNT(StockLine.id))
+                .where(StockLine.product == product_id).group_by(StockLine.state).tuples())
+    return StockCounts(available=rows.get(AVAILABLE, 0), reserved=rows.get(RESERVED, 0),
+                       sold=rows.get(SOLD, 0))
+
+
+def verify_counts() -> list[tuple[int, int, int]]:
+    """Products whose ``stock_count`` differs from their available lines: (id, stored, actual)."""
+    actual = dict(StockLine.select(StockLine.product, fn.COUNT(StockLine.id))
+                  .where(StockLine.state == AVAILABLE).group_by(StockLine.product).tuples())
+    return [(product.id, product.stock_count, actual.get(product.id, 0))
+            for product in Product.select(Product.id, Product.stock_count)
+            if product.stock_count != actual.get(product.id, 0)]
+
+
+def release_orphans() -> int:
+    """Release reservations held by expired or cancelled orders (recovery)."""
+    closed = (EXPIRED, CANCELLED)
+    orphan_orders = (Order.select(Order.id).join(StockLine, on=(StockLine.order == Order.id))
+                     .where((StockLine.state == RESERVED) & Order.status.in_(closed)).distinct())
+    released = 0
+    for order in list(orphan_orders):
+        with immediate():
+            fresh = Order.get_by_id(order.id)
+            if fresh.status in closed:
+                released += release(fresh)
+    return released

@@ -1,0 +1,93 @@
+"""Pakasir's webhook: a hint that an order may be paid, checked before use.
+
+The real Pakasir does not sign its webhooks and tells merchants to check the
+amount and order id and confirm with ``transactiondetail``; so the webhook
+only points at an order, and :meth:`PaymentService.confirm` decides. When a
+secret is configured (a signing proxy in front of us), the signature must be
+the hex HMAC-SHA256 of the raw body, compared in constant time.
+
+Answers, in the seed's error format: bad JSON or a missing field 400, bad or
+missing signature 401, unknown order 404, wrong amount 409, wrong project
+400, over 64 KiB 413 (checked by the web layer). Duplicates and webhooks
+that ``transactiondetail`` does not confirm answer 200 and change nothing,
+so Pakasir stops retrying; the polling job keeps watching the order.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+from typing import Any
+
+from quickcart import orders
+from quickcart.payments import Outcome, PaymentService
+from quickcart.web import ApiError
+
+log = logging.getLogger(__name__)
+
+REQUIRED = {"order_id": str, "amount": int, "project": str, "status": str}
+
+
+def signature_ok(secret: str, raw: bytes, supplied: str | None) -> bool:
+    if not supplied:
+        return False
+    expected = hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, supplied.strip().lower())
+
+
+def parse(raw: bytes) -> dict[str, Any]:
+    try:
+        body = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise ApiError(400, "malformed JSON") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "body must be a JSON object")
+    missing = [name for name in REQUIRED if name not in body]
+    if missing:
+        raise ApiError(400, "missing field", {"fields": missing})
+    for name, kind in REQUIRED.items():
+        value = body[name]
+        if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
+            raise ApiError(400, "invalid field", {"field": name, "expected": "integer"})
+        if kind is str and (not isinstance(value, str) or not value or len(value) > 100):
+            raise ApiError(400, "invalid field", {"field": name, "expected": "string"})
+    return body
+
+
+class WebhookHandler:
+    def __init__(self, payments: PaymentService, project: str, secret: str):
+        self._payments = payments
+        self._project = project
+        self._secret = secret
+
+    def __call__(self, raw: bytes, signature: str | None) -> tuple[dict, int]:
+        if self._secret and not signature_ok(self._secret, raw, signature):
+            log.warning("webhook with a bad or missing signature refused")
+            raise ApiError(401, "invalid signature")
+        body = parse(raw)
+        invoice_id = body["order_id"]
+        if body["project"] != self._project:
+            log.warning("webhook for another project refused")
+            raise ApiError(400, "wrong project", {"project": body["project"][:100]})
+        order = orders.by_invoice(invoice_id)
+        if order is None:
+            log.warning("webhook for an unknown order refused")
+            raise ApiError(404, "unknown order", {"order_id": invoice_id[:100]})
+        log.info("webhook for %s (status %s)", order.invoice_id, body["status"][:20])
+        if body["amount"] != order.gateway_amount:
+            self._payments.alert_mismatch(order, body["amount"], "webhook amount differs")
+            raise ApiError(409, "amount does not match the order",
+                           {"order_id": order.invoice_id, "expected": order.gateway_amount,
+                            "received": body["amount"]})
+        if order.status == "paid":
+            return {"status": "duplicate", "order_id": order.invoice_id}, 200
+        if body["status"].lower() != "completed":
+            return {"status": "ignored", "order_id": order.invoice_id}, 200
+        outcome = self._payments.confirm(order, "webhook")
+        if outcome in (Outcome.PAID, Outcome.ALREADY_PAID):
+            return {"status": "paid" if outcome is Outcome.PAID else "duplicate",
+                    "order_id": order.invoice_id}, 200
+        log.warning("webhook for %s not confirmed by transactiondetail (%s)", order.invoice_id,
+                    outcome.value)
+        return {"status": "not_confirmed", "order_id": order.invoice_id, "detail": outcome.value}, 200

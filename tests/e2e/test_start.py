@@ -1,0 +1,58 @@
+"""The front door: /start, the main menu, /health, and a clean stop."""
+from __future__ import annotations
+
+import time
+
+from quickcart import texts
+from quickcart.models import User
+
+
+def test_start_registers_the_user_and_shows_sticker_and_menu(shop, telegram):
+    alice = telegram.user(5001, "Alice", username="alice_id")
+    alice.send_text("/start")
+    greeting = alice.wait_for_message(contains="Selamat datang")
+    kinds = [message.kind for message in telegram.chat(alice.id).bot_messages()]
+    assert kinds[:2] == ["sticker", "text"]
+    assert "Alice" in greeting.plain_text() and "Toko Demo" in greeting.plain_text()
+    assert telegram.chat(alice.id).reply_keyboard == [list(row) for row in texts.MAIN_MENU]
+    user = User.get_by_id(alice.id)
+    assert (user.name, user.username, user.bank_id, user.member_status) == ("Alice", "alice_id", "USR001", "customer")
+
+
+def test_start_again_updates_the_name_and_keeps_the_member_id(shop, telegram):
+    bob = telegram.user(5002, "Bob")
+    bob.send_text("/start")
+    bob.wait_for_message(contains="Selamat datang")
+    renamed = telegram.user(5003, "Charlie")
+    renamed.send_text("/start")
+    renamed.wait_for_message(contains="Selamat datang")
+    assert User.get_by_id(5003).bank_id == "USR002"
+
+
+def test_help_and_unknown_texts_get_friendly_answers(shop, telegram):
+    dina = telegram.user(5004, "Dina")
+    dina.send_text("/start")
+    dina.wait_for_message(contains="Selamat datang")
+    dina.tap_keyboard(texts.BTN_HELP)
+    assert "Cara belanja" in dina.wait_for_message(contains="Cara belanja").plain_text()
+    dina.send_text("/tidakada")
+    dina.wait_for_message(contains="Perintah tidak dikenal")
+    dina.send_text("halo?")
+    dina.wait_for_message(contains="belum paham")
+
+
+def test_health_reports_each_service(shop):
+    response = shop.get("/health")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "healthy"
+    assert body["services"] == {"database": "ok", "scheduler": "ok", "polling": "ok", "telegram": "ok",
+                                "pakasir_api": "ok"}
+    assert body["timestamp"].endswith("Z")
+
+
+def test_sigterm_stops_everything_within_seconds(shop):
+    started = time.monotonic()
+    assert shop.stop() == 0
+    assert time.monotonic() - started < 8
+    assert "stopped" in shop.logs()
