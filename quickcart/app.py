@@ -99,9 +99,9 @@ class QuickCart:
     def _schedule_jobs(self) -> None:
         interval = self.config.pakasir.poll_interval_seconds
         self.jobs.every(max(1, interval / 2), self.payments.poll_pending, "poll-payments")
-        self.jobs.every(15, self.payments.expire_stale, "expire-orders")
+        self.jobs.every(5, self.payments.expire_stale, "expire-orders")
         self.jobs.every(30, self.delivery.redeliver, "redeliver")
-        self.jobs.every(60, self._watch_pakasir, "pakasir-health")
+        self.jobs.every(10, self._watch_pakasir, "pakasir-health")
         self.jobs.every(600, stock.release_orphans, "release-orphans")
         self.jobs.every(60, self.notifier.flush_errors, "flush-error-notices")
         self.jobs.every(3600, self._prune_processed_updates, "prune-updates", first_run_in=60)
@@ -119,14 +119,11 @@ class QuickCart:
                  expired, released, paid, delivered)
 
     def _watch_pakasir(self) -> None:
-        # While down, probe often so the "back up" notice comes quickly.
-        if self.pakasir.health.up:
+        # Real calls keep the health state fresh; probe when they are quiet,
+        # and at every run while down so "back up" is noticed quickly.
+        health = self.pakasir.health
+        if not health.up or time.monotonic() - health.last_ok > 60:
             self.pakasir.probe()
-        else:
-            for _ in range(4):
-                if self.pakasir.probe():
-                    break
-                time.sleep(15)
 
     def _pakasir_changed(self, up: bool) -> None:
         self.notifier.notify(texts.PAKASIR_UP_NOTICE if up else texts.PAKASIR_DOWN_NOTICE)

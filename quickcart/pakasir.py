@@ -120,6 +120,7 @@ class GatewayHealth:
         self._lock = threading.Lock()
         self.last_change = time.monotonic()
         self.last_probe = 0.0
+        self.last_ok = 0.0
         self.listener: Callable[[bool], None] | None = None
 
     @property
@@ -130,6 +131,7 @@ class GatewayHealth:
     def record(self, ok: bool) -> None:
         with self._lock:
             if ok:
+                self.last_ok = time.monotonic()
                 self._failures = 0
                 changed = not self._up
                 self._up = True

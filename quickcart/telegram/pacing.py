@@ -30,7 +30,7 @@ class Pacer:
     """Hands out send times that keep to a global and a per-chat rate."""
 
     def __init__(self, global_rate: float = 29.0, global_burst: int = 10,
-                 chat_rate: float = 1.0, chat_burst: int = 3, max_chats: int = 50_000,
+                 chat_rate: float = 1.0, chat_burst: int = 4, max_chats: int = 50_000,
                  clock: Callable[[], float] = time.monotonic):
         self._global_interval = 1.0 / global_rate
         self._global_tolerance = (global_burst - 1) * self._global_interval

@@ -1,0 +1,98 @@
+"""Batalkan and expiry give the stock back; a late payment is delivered or credited."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from quickcart import texts
+from quickcart.models import AVAILABLE, CANCELLED, EXPIRED, PAID, LedgerEntry, Order, Product, StockLine, User
+from quickcart.timeutil import utcnow
+from tests.e2e.conftest import ADMIN_ID
+from tests.e2e.journey import invoice_of, pay_by_qris, start
+
+LINES = ["akun-premium-01:pw-satu", "akun-premium-02:pw-dua"]
+
+
+def test_batalkan_cancels_at_pakasir_returns_the_stock_and_says_so(shop, telegram, pakasir):
+    product = shop.add_product(lines=LINES)
+    eka = telegram.user(8101, "Eka")
+    start(eka)
+    qr = pay_by_qris(eka, product.name, quantity=2)
+    invoice = invoice_of(qr)
+    assert Product.get_by_id(product.id).stock_count == 0
+    eka.press(qr, texts.BTN_CANCEL)
+    eka.wait_for_message(contains="Pesanan dibatalkan")
+    assert Order.get(Order.invoice_id == invoice).status == CANCELLED
+    assert pakasir.transaction(invoice).status == "canceled"
+    assert Product.get_by_id(product.id).stock_count == 2
+    assert StockLine.select().where(StockLine.state == AVAILABLE).count() == 2
+    assert qr.buttons() == [], "the cancelled QR keeps no buttons"
+
+
+def test_an_unpaid_qr_expires_and_the_stock_comes_back(shop, telegram, pakasir):
+    product = shop.add_product(lines=LINES)
+    fajar = telegram.user(8102, "Fajar")
+    start(fajar)
+    qr = pay_by_qris(fajar, product.name)
+    invoice = invoice_of(qr)
+    Order.update(expires_at=utcnow() - timedelta(seconds=1)).where(Order.invoice_id == invoice).execute()
+    fajar.wait_for_message(contains="Pesanan kedaluwarsa", timeout=15)
+    assert Order.get(Order.invoice_id == invoice).status == EXPIRED
+    assert pakasir.transaction(invoice).status == "canceled"
+    assert Product.get_by_id(product.id).stock_count == 2
+
+
+def test_a_qr_paid_just_before_batalkan_is_delivered_not_cancelled(shop, telegram, pakasir):
+    product = shop.add_product(lines=LINES)
+    gita = telegram.user(8103, "Gita")
+    start(gita)
+    qr = pay_by_qris(gita, product.name)
+    invoice = invoice_of(qr)
+    pakasir.complete(invoice, webhook=False)
+    gita.press(qr, texts.BTN_CANCEL)
+    gita.wait_for_message(contains="Pesanan berhasil")
+    assert Order.get(Order.invoice_id == invoice).status == PAID
+
+
+def test_a_late_payment_with_stock_left_is_delivered_and_announced(shop, telegram, pakasir):
+    admin = telegram.user(ADMIN_ID, "Admin")
+    start(admin)
+    product = shop.add_product(lines=LINES)
+    hana = telegram.user(8104, "Hana")
+    start(hana)
+    qr = pay_by_qris(hana, product.name)
+    invoice = invoice_of(qr)
+    hana.press(qr, texts.BTN_CANCEL)
+    hana.wait_for_message(contains="Pesanan dibatalkan")
+    pakasir.complete(invoice, force=True)
+    hana.wait_for_message(contains="masuk setelah pesanan")
+    hana.wait_for_message(contains="Pesanan berhasil")
+    admin.wait_for_message(contains="Pembayaran terlambat")
+    order = Order.get(Order.invoice_id == invoice)
+    assert (order.status, order.paid_late, order.settlement) == (PAID, True, "delivered")
+    assert Product.get_by_id(product.id).stock_count == 1
+
+
+def test_a_late_payment_after_the_stock_sold_out_is_credited_to_the_balance(shop, telegram, pakasir):
+    admin = telegram.user(ADMIN_ID, "Admin")
+    start(admin)
+    product = shop.add_product(lines=LINES[:1])
+    indra, joko = telegram.user(8105, "Indra"), telegram.user(8106, "Joko")
+    start(indra)
+    start(joko)
+    late_qr = pay_by_qris(indra, product.name)
+    late_invoice = invoice_of(late_qr)
+    indra.press(late_qr, texts.BTN_CANCEL)
+    indra.wait_for_message(contains="Pesanan dibatalkan")
+    joko_qr = pay_by_qris(joko, product.name)
+    pakasir.complete(invoice_of(joko_qr))
+    joko.wait_for_message(contains="Pesanan berhasil")
+
+    pakasir.complete(late_invoice, force=True)
+    credited = indra.wait_for_message(contains="dimasukkan ke saldo")
+    assert "Rp50.000" in credited.plain_text()
+    admin.wait_for_message(contains="dikreditkan ke saldo")
+    order = Order.get(Order.invoice_id == late_invoice)
+    assert (order.status, order.settlement) == (PAID, "credited")
+    assert User.get_by_id(indra.id).account_balance == 50_000
+    entry = LedgerEntry.get(LedgerEntry.order == order.id)
+    assert (entry.reason, entry.delta) == ("late_credit", 50_000)

@@ -1,0 +1,113 @@
+"""A customer buys by QRIS and gets the goods: once, and never someone else's."""
+from __future__ import annotations
+
+import threading
+
+from quickcart import texts
+from quickcart.models import AVAILABLE, PAID, RESERVED, SOLD, Order, Product, StockLine
+from tests.e2e.journey import decode_qr, invoice_of, pay_by_qris, start
+
+LINES = [f"email:buyer{i}@mail.test password:Rahasia-{i:04d}-xyz" for i in range(5)]
+
+
+def goods_of(order: Order) -> list[str]:
+    return [line.content for line in StockLine.select().where(StockLine.order == order.id).order_by(StockLine.id)]
+
+
+def test_a_customer_buys_two_and_receives_exactly_the_two_lines_sold_to_the_order(shop, telegram, pakasir):
+    product = shop.add_product(lines=LINES)
+    alice = telegram.user(7001, "Alice")
+    start(alice)
+    qr = pay_by_qris(alice, product.name, quantity=2)
+
+    invoice = invoice_of(qr)
+    transaction = pakasir.transaction(invoice)
+    assert decode_qr(qr) == transaction.payment_number
+    order = Order.get(Order.invoice_id == invoice)
+    assert order.subtotal == 100_000 and order.fee == 100_000 * 70 // 10_000 + 310
+    assert transaction.amount == order.subtotal + order.fee == order.gateway_amount
+    caption = qr.plain_text()
+    for expected in ("Rp100.000", "Rp1.010", "Rp101.010", "Berlaku sampai"):
+        assert expected in caption
+    assert [b for row in qr.buttons() for b in (button["text"] for button in row)] == [
+        texts.BTN_CHECKOUT_PAGE, texts.BTN_CHECK_STATUS, texts.BTN_CANCEL]
+    assert StockLine.select().where(StockLine.state == RESERVED).count() == 2
+
+    pakasir.complete(invoice)
+    success = alice.wait_for_message(contains="Pesanan berhasil")
+    order = Order.get_by_id(order.id)
+    sold = goods_of(order)
+    assert order.status == PAID and len(sold) == 2
+    assert all(line in success.plain_text() for line in sold)
+    assert not any(line in success.plain_text() for line in set(LINES) - set(sold))
+    telegram.wait_until(lambda: qr.deleted, what="the paid QR removed")
+    product = Product.get_by_id(product.id)
+    assert (product.stock_count, product.sold_count) == (3, 2)
+    assert StockLine.select().where(StockLine.state == SOLD).count() == 2
+
+
+def test_duplicate_webhooks_status_presses_and_polling_deliver_once(make_shop, telegram, pakasir):
+    shop = make_shop(overrides={"pakasir": {"poll_interval_seconds": 1}})
+    product = shop.add_product(lines=LINES)
+    bob = telegram.user(7002, "Bob")
+    start(bob)
+    qr = pay_by_qris(bob, product.name)
+    invoice = invoice_of(qr)
+
+    pakasir.complete(invoice, webhook=False)
+    presses = []
+    racers = [threading.Thread(target=lambda: presses.append(bob.press(qr, texts.BTN_CHECK_STATUS)))
+              for _ in range(5)]
+    for racer in racers:
+        racer.start()
+    results = pakasir.send_webhook(invoice, times=3, concurrent=True)
+    for racer in racers:
+        racer.join()
+    assert all(result.status_code == 200 for result in results)
+
+    bob.wait_for_message(contains="Pesanan berhasil")
+    telegram.wait_until(lambda: Order.get(Order.invoice_id == invoice).delivered_at is not None)
+    for query_id in presses:
+        bob.wait_for_answer(query_id)
+    more_webhooks = pakasir.send_webhook(invoice, times=2)
+    assert [result.status_code for result in more_webhooks] == [200, 200]
+    successes = [m for m in telegram.chat(bob.id).bot_messages() if "Pesanan berhasil" in (m.text or "")]
+    assert len(successes) == 1
+    assert StockLine.select().where(StockLine.state == SOLD).count() == 1
+    assert Product.get_by_id(product.id).sold_count == 1
+
+
+def test_ten_customers_racing_for_three_lines(shop, telegram, pakasir):
+    product = shop.add_product(lines=LINES[:3])
+    customers = [telegram.user(7100 + i, f"Pembeli{i}") for i in range(10)]
+    for customer in customers:
+        start(customer)
+    cards = {}
+    for customer in customers:
+        from tests.e2e.journey import choose_payment, open_product
+        cards[customer.id] = choose_payment(customer, open_product(customer, product.name))
+    for customer in customers:
+        customer.press(cards[customer.id], texts.BTN_PAY_QRIS)
+
+    def outcome(customer):
+        for message in telegram.chat(customer.id).bot_messages():
+            if message.kind == "photo":
+                return "qr"
+            if "stok" in (message.plain_text() or "").lower() and "habis" in message.plain_text().lower():
+                return "short"
+        for press in telegram.chat(customer.id).presses:
+            if press.answer and press.answer.text and "stok" in press.answer.text.lower():
+                return "short"
+        return None
+
+    telegram.wait_until(lambda: all(outcome(c) for c in customers), timeout=20, what="every customer answered")
+    winners = [c for c in customers if outcome(c) == "qr"]
+    assert len(winners) == 3
+    for winner in winners:
+        qr = next(m for m in telegram.chat(winner.id).bot_messages() if m.kind == "photo")
+        pakasir.complete(invoice_of(qr))
+    for winner in winners:
+        winner.wait_for_message(contains="Pesanan berhasil", timeout=15)
+    sold = StockLine.select().where(StockLine.state == SOLD)
+    assert sold.count() == 3 and len({line.order_id for line in sold}) == 3
+    assert StockLine.select().where(StockLine.state == AVAILABLE).count() == 0
