@@ -75,7 +75,8 @@ class Checkout:
     qr_png: bytes | None = None
     failure: CheckoutFailure | None = None
     available: int = 0  # with STOCK_SHORT
-    balance: int = 0  # with INSUFFICIENT_BALANCE
+    balance: int = 0  # with INSUFFICIENT_BALANCE: what the user has
+    needed: int = 0  # and what the purchase costs
 
     @property
     def ok(self) -> bool:
@@ -176,7 +177,8 @@ class PaymentService:
         except stock.StockShort as short:
             return Checkout(failure=CheckoutFailure.STOCK_SHORT, available=short.available)
         except balance.InsufficientBalance as short:
-            return Checkout(failure=CheckoutFailure.INSUFFICIENT_BALANCE, balance=short.balance)
+            return Checkout(failure=CheckoutFailure.INSUFFICIENT_BALANCE, balance=short.balance,
+                            needed=short.needed)
         self._after_paid(order.id)
         return Checkout(order=orders.get(order.id))
 

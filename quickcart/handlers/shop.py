@@ -151,7 +151,11 @@ def tell_checkout_failure(ctx: Context, call: types.CallbackQuery, checkout, scr
     elif failure is CheckoutFailure.GATEWAY_ERROR:
         show(ctx, call, texts.PAKASIR_ERROR, inline([[(texts.BTN_BACK, encode("prod", product_id, quantity))]]))
     elif failure is CheckoutFailure.INSUFFICIENT_BALANCE:
-        ctx.sender.answer(call.id, texts.balance_insufficient(checkout.balance, 0), alert=True)
+        ctx.sender.answer(call.id, texts.balance_insufficient(checkout.balance, checkout.needed), alert=True)
+        product = catalogue.active_product(product_id)
+        if product is not None:
+            show(ctx, call, *screens.payment_choice(product, quantity, ctx.user_of(call.from_user),
+                                                    ctx.services["payments"].fees))
 
 
 def register(bot: TeleBot, ctx: Context, router: CallbackRouter) -> None:
