@@ -71,6 +71,7 @@ class QuickCart:
         self.delivery = Delivery(self.sender, self.notifier)
         self.payments = PaymentService(config, self.pakasir, self.sender, self.notifier, self.delivery)
         self.ctx.services["payments"] = self.payments
+        self.ctx.services["delivery"] = self.delivery
         self.router = CallbackRouter(self.sender)
         self.gate = Gate(self.bot, self.ctx)
         self.poller = Poller(self.bot, self.gate.handle)

@@ -142,6 +142,21 @@ class Delivery:
                                   f"ke pembeli gagal {attempts}x ({texts.e(reason)}). Cek /order "
                                   f"{texts.e(order.invoice_id)}.")
 
+    def redeliver_to(self, user_id: int) -> None:
+        """The user is reachable again (they wrote to us): retry their failed deliveries now."""
+        failed = list(Order.select(Order.id, Order.delivery_claimed_at)
+                      .where((Order.user == user_id) & (Order.status == PAID)
+                             & Order.delivered_at.is_null() & (Order.delivery_attempts > 0)).tuples())
+        for order_id, claimed_at in failed:
+            if self._claim(order_id, claimed_at):
+                self.deliver_async(order_id)
+
+    def _claim(self, order_id: int, claimed_at) -> bool:
+        """Take over an order's delivery, unless someone else just did."""
+        condition = (Order.delivery_claimed_at.is_null() if claimed_at is None
+                     else Order.delivery_claimed_at == claimed_at)
+        return Order.update(delivery_claimed_at=utcnow()).where((Order.id == order_id) & condition).execute() == 1
+
     def redeliver(self) -> int:
         """Send paid orders whose delivery never completed; return how many went out."""
         now = utcnow()
@@ -154,9 +169,6 @@ class Delivery:
                            | (Order.delivery_claimed_at < now - STALE_CLAIM))))
         delivered = 0
         for order_id, claimed_at in list(query.tuples()):
-            # Claim it, so a live delivery of the same order is not doubled.
-            condition = (Order.delivery_claimed_at.is_null() if claimed_at is None
-                         else Order.delivery_claimed_at == claimed_at)
-            if Order.update(delivery_claimed_at=now).where((Order.id == order_id) & condition).execute():
+            if self._claim(order_id, claimed_at):
                 delivered += self.deliver(order_id)
         return delivered

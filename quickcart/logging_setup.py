@@ -20,7 +20,7 @@ from typing import Iterable, Iterator
 
 _correlation_id: contextvars.ContextVar[str] = contextvars.ContextVar("correlation_id", default="-")
 
-_TOKEN_RE = re.compile(r"\b\d{3,20}:[A-Za-z0-9_-]{20,}")
+_TOKEN_RE = re.compile(r"(?<![0-9])[0-9]{3,20}:[A-Za-z0-9_-]{20,}")
 _QUERY_RE = re.compile(r"(\?)[^\s'\"<>)]+")
 _KEY_VALUE_RE = re.compile(r"(api_key|token|secret|password)(['\"]?\s*[=:]\s*['\"]?)[^\s'\"&,}]+",
                            re.IGNORECASE)

@@ -71,9 +71,13 @@ class Gate:
             if call is not None:
                 self._ctx.sender.answer(call.id)
             return
+        known = users.get(source.from_user.id)
         user, created = users.register(users.TelegramIdentity.from_telegram(source.from_user))
         if created:
             log.info("new user %s registered", user.id)
+        elif known.blocked_bot:
+            log.info("user %s is reachable again", user.id)
+            self._ctx.services["delivery"].redeliver_to(user.id)
         kind = "press" if call else "message"
         log.info("%s from user %s", kind, user.id)
         if message is not None and len(message.text or message.caption or "") > MAX_TEXT_IN:
@@ -116,6 +120,7 @@ class Gate:
             users.mark_blocked(member.from_user.id, True)
         elif status == "member":
             users.mark_blocked(member.from_user.id, False)
+            self._ctx.services["delivery"].redeliver_to(member.from_user.id)
 
     def _apologise(self, update: types.Update) -> None:
         try:

@@ -145,6 +145,9 @@ class TelegramBackend:
         self._files_by_path: dict[str, StoredFile] = {}
         self._presses: dict[str, ButtonPress] = {}
         self._updates: deque[dict[str, Any]] = deque()
+        # Every update ever queued (bounded), so a test can replay some as
+        # Telegram does with updates a crashed bot never confirmed.
+        self._history: deque[dict[str, Any]] = deque(maxlen=10_000)
         self._next_update_id = 1
         self._allowed_updates: frozenset[str] | None = None  # None: Telegram's default set
         self._poll_generation = 0
@@ -214,8 +217,28 @@ class TelegramBackend:
         # Like Telegram, an update type the bot did not ask for is never created.
         if self._allowed_updates is not None and kind not in self._allowed_updates:
             return
-        self._updates.append({"update_id": self._next_update_id, kind: payload})
+        update = {"update_id": self._next_update_id, kind: payload}
+        self._updates.append(update)
+        self._history.append(update)
         self._next_update_id += 1
+
+    def interrupt_polls(self) -> None:
+        """Make a waiting getUpdates give up now (it answers 409), as when its connection drops."""
+        with self.cond:
+            self._poll_generation += 1
+            self._changed()
+
+    def replay_last_updates(self, count: int) -> list[int]:
+        """Queue the last ``count`` updates again, ids unchanged (a redelivery)."""
+        with self.cond:
+            replay = list(self._history)[-count:]
+            queued = {update["update_id"] for update in self._updates}
+            merged = sorted([u for u in replay if u["update_id"] not in queued] + list(self._updates),
+                            key=lambda update: update["update_id"])
+            self._updates = deque(merged)
+            self._poll_generation += 1  # a poll still waiting (from a dead bot) must not confirm them
+            self._changed()
+            return [update["update_id"] for update in replay]
 
     # --- state for tests ------------------------------------------------------------------
 
@@ -514,8 +537,9 @@ class TelegramBackend:
             self._poll_generation += 1
             generation = self._poll_generation
             self._changed()
+            # Like Telegram, the offset confirms updates when the request arrives.
+            self._confirm(offset)
             while True:
-                self._confirm(offset)
                 if generation != self._poll_generation:
                     raise ApiError(409, CONFLICT)
                 if self._updates:

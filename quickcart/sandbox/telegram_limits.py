@@ -13,7 +13,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Callable
 
 # Methods that post a message, the ones Telegram's flood limits count.
 SEND_METHODS = frozenset({
@@ -109,6 +109,7 @@ class FaultInjector:
         self._lock = threading.Lock()
         self._faults: list[Fault] = []
         self._get_updates_outage: tuple[float, int] | None = None  # (monotonic deadline, status)
+        self.on_outage: Callable[[], None] | None = None  # set by the server: cut waiting long polls
 
     def add(self, method: str | None = None, *, status: int | None = None, retry_after: int = 1,
             description: str | None = None, drop: bool = False, chat_id: int | None = None, times: int = 1,
@@ -130,9 +131,14 @@ class FaultInjector:
         return fault
 
     def fail_get_updates(self, seconds: float, status: int = 502) -> None:
-        """Answer every getUpdates in the next ``seconds`` with ``status`` at once: a Telegram outage."""
+        """Answer every getUpdates in the next ``seconds`` with ``status`` at once: a Telegram outage.
+
+        A long poll already waiting is cut off too, as a real outage drops it.
+        """
         with self._lock:
             self._get_updates_outage = (time.monotonic() + seconds, status)
+        if self.on_outage is not None:
+            self.on_outage()
 
     def clear(self) -> None:
         with self._lock:

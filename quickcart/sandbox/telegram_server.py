@@ -72,6 +72,7 @@ class TelegramStandIn:
         self.flood = FloodControl(global_rate, global_burst, chat_rate, chat_burst)
         self.request_log: deque[RequestRecord] = deque(maxlen=REQUEST_LOG_SIZE)
         self._backend = TelegramBackend(bot_id, bot_username, bot_name, self.stats)
+        self.faults.on_outage = self._backend.interrupt_polls
         self._address = (host, port)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -143,6 +144,11 @@ class TelegramStandIn:
         On timeout raises AssertionError naming ``what`` and showing the recently active chats.
         """
         return self._backend.wait_until(predicate, timeout, what)
+
+    def replay_last_updates(self, count: int) -> list[int]:
+        """Deliver the last ``count`` updates again with their original ids, as Telegram
+        does after a restart when the bot had not confirmed them."""
+        return self._backend.replay_last_updates(count)
 
     def render_transcript(self, chat_id: int) -> str:
         return self._backend.render_transcript(chat_id)

@@ -52,7 +52,7 @@ class PollerHealth:
 
 class Poller:
     def __init__(self, bot: TeleBot, handle: Callable[[types.Update], None], lanes: int = 8,
-                 long_poll_seconds: int = 25, max_backoff: float = 15.0):
+                 long_poll_seconds: int = 25, max_backoff: float = 5.0):
         self.bot = bot
         self._handle = handle
         self._long_poll = long_poll_seconds
