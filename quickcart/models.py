@@ -147,6 +147,11 @@ class Order(BaseModel):
         return self.kind == PURCHASE
 
     @property
+    def charged_fee(self) -> int:
+        """What the customer pays beyond the goods: our fee, or Pakasir's when its project charges it."""
+        return self.total_bill - self.subtotal
+
+    @property
     def is_topup(self) -> bool:
         return self.kind == TOPUP
 

@@ -185,7 +185,7 @@ def qr_caption(order, items, expires_text: str) -> str:
         lines.append(f"📦 {e(item.product_name)} × {item.quantity} @ {rp(item.price_per_unit)}")
     lines += [
         f"Subtotal: {rp(order.subtotal)}",
-        f"Biaya QRIS: {rp(order.fee)}",
+        f"Biaya QRIS: {rp(order.charged_fee)}",
         f"<b>Total bayar: {rp(order.total_bill)}</b>",
         f"⏰ Berlaku sampai {expires_text}",
         "",
@@ -275,8 +275,8 @@ def order_detail(order, items, created_text: str, paid_text: str | None) -> str:
         lines.append(f"💰 Isi saldo {rp(order.subtotal)}")
     for item in items:
         lines.append(f"📦 {e(item.product_name)} × {item.quantity} @ {rp(item.price_per_unit)}")
-    if order.fee:
-        lines.append(f"Biaya QRIS: {rp(order.fee)}")
+    if order.charged_fee:
+        lines.append(f"Biaya QRIS: {rp(order.charged_fee)}")
     lines.append(f"Total: <b>{rp(order.total_bill)}</b> ({'Saldo' if order.payment_method == 'balance' else 'QRIS'})")
     if order.settlement == "credited":
         lines.append("ℹ️ Dibayar terlambat dan stok habis: nominalnya masuk ke saldo.")

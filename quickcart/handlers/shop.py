@@ -40,12 +40,12 @@ class Screens:
     def __init__(self, ctx: Context):
         self._ctx = ctx
 
-    def categories(self, page: int = 0) -> tuple[str, types.InlineKeyboardMarkup | None]:
+    def categories(self, user: User, page: int = 0) -> tuple[str, types.InlineKeyboardMarkup | None]:
         found = catalogue.categories()
         if not found:
             return texts.CATALOGUE_EMPTY, None
         if len(found) == 1:
-            return self.products(found[0], 0)
+            return self.products(found[0], 0, user)
         shown = catalogue.paginate(found, page, catalogue.CATEGORIES_PER_PAGE)
         rows = [[(f"{category.name} ({category.products})", encode("cat", category.key, 0))]
                 for category in shown.items]
@@ -53,11 +53,11 @@ class Screens:
         return texts.CATEGORIES_TITLE, inline(rows)
 
     def products(self, category: catalogue.Category, page: int,
-                 user: User | None = None) -> tuple[str, types.InlineKeyboardMarkup]:
+                 user: User) -> tuple[str, types.InlineKeyboardMarkup]:
         shown = catalogue.products_page(category.name, page)
         rows = []
         for product in shown.items:
-            price = product.price_for(user) if user is not None else product.customer_price
+            price = product.price_for(user)
             rows.append([(texts.product_button(product.name, price, product.stock_count),
                           encode("prod", product.id, 1))])
         rows += self._pager(shown.page, shown.pages, lambda p: encode("cat", category.key, p))
@@ -140,7 +140,7 @@ def tell_checkout_failure(ctx: Context, call: types.CallbackQuery, checkout, scr
         ctx.sender.answer(call.id, texts.ORDER_IN_PROGRESS)
     elif failure is CheckoutFailure.UNAVAILABLE:
         ctx.sender.answer(call.id, texts.PRODUCT_UNAVAILABLE, alert=True)
-        show(ctx, call, *screens.categories())
+        show(ctx, call, *screens.categories(user))
     elif failure is CheckoutFailure.STOCK_SHORT:
         ctx.sender.answer(call.id, texts.stock_short(checkout.available), alert=True)
         product = catalogue.active_product(product_id)
@@ -169,12 +169,7 @@ def register(bot: TeleBot, ctx: Context, router: CallbackRouter) -> None:
     @bot.message_handler(func=lambda m: m.text == texts.BTN_PRODUCTS, chat_types=["private"])
     def open_catalogue(message: types.Message) -> None:
         user = ctx.user_of(message.from_user)
-        found = catalogue.categories()
-        if len(found) == 1:
-            text, markup = screens.products(found[0], 0, user)
-        else:
-            text, markup = screens.categories()
-        ctx.sender.send_text(message.chat.id, text, markup)
+        ctx.sender.send_text(message.chat.id, *screens.categories(user))
 
     @router.route("noop")
     def noop(call: types.CallbackQuery, cb: Callback, user: User) -> None:
@@ -182,18 +177,14 @@ def register(bot: TeleBot, ctx: Context, router: CallbackRouter) -> None:
 
     @router.route("cats")
     def categories(call: types.CallbackQuery, cb: Callback, user: User) -> None:
-        found = catalogue.categories()
-        if len(found) == 1:
-            show(ctx, call, *screens.products(found[0], 0, user))
-        else:
-            show(ctx, call, *screens.categories(cb.int(0)))
+        show(ctx, call, *screens.categories(user, cb.int(0)))
 
     @router.route("cat")
     def category(call: types.CallbackQuery, cb: Callback, user: User) -> None:
         found = catalogue.category_by_key(cb.args[0])
         if found is None:
             ctx.sender.answer(call.id, texts.STALE_BUTTON)
-            show(ctx, call, *screens.categories())
+            show(ctx, call, *screens.categories(user))
             return
         show(ctx, call, *screens.products(found, cb.int(1), user))
 
@@ -202,7 +193,7 @@ def register(bot: TeleBot, ctx: Context, router: CallbackRouter) -> None:
         product = catalogue.active_product(cb.int(0))
         if product is None:
             ctx.sender.answer(call.id, texts.PRODUCT_UNAVAILABLE, alert=True)
-            show(ctx, call, *screens.categories())
+            show(ctx, call, *screens.categories(user))
             return
         quantity = cb.int(1)
         limit = catalogue.max_quantity(product, ctx.config.shop.max_quantity)
@@ -223,7 +214,7 @@ def register(bot: TeleBot, ctx: Context, router: CallbackRouter) -> None:
         product = catalogue.active_product(cb.int(0))
         if product is None:
             ctx.sender.answer(call.id, texts.PRODUCT_UNAVAILABLE, alert=True)
-            show(ctx, call, *screens.categories())
+            show(ctx, call, *screens.categories(user))
             return
         quantity = cb.int(1)
         limit = catalogue.max_quantity(product, ctx.config.shop.max_quantity)

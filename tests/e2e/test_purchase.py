@@ -111,3 +111,19 @@ def test_ten_customers_racing_for_three_lines(shop, telegram, pakasir):
     sold = StockLine.select().where(StockLine.state == SOLD)
     assert sold.count() == 3 and len({line.order_id for line in sold}) == 3
     assert StockLine.select().where(StockLine.state == AVAILABLE).count() == 0
+
+
+def test_when_pakasir_charges_its_fee_to_the_customer_the_qr_shows_what_it_charges(make_shop, telegram, pakasir):
+    pakasir.fee_mode = "customer"
+    shop = make_shop(overrides={"pakasir": {"fee_percent_bp": 0, "fee_flat": 0}})
+    product = shop.add_product(lines=LINES)
+    cici = telegram.user(7003, "Cici")
+    start(cici)
+    qr = pay_by_qris(cici, product.name)
+    transaction = pakasir.transaction(invoice_of(qr))
+    assert transaction.amount == 50_000 and transaction.total_payment == 50_000 + transaction.fee
+    caption = qr.plain_text()
+    assert f"Biaya QRIS: Rp{transaction.fee}" in caption.replace(".", "")
+    assert "Total bayar: Rp50.660" in caption
+    pakasir.complete(invoice_of(qr))
+    cici.wait_for_message(contains="Pesanan berhasil")
