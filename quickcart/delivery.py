@@ -27,7 +27,10 @@ from quickcart.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
-STALE_CLAIM = timedelta(minutes=2)
+# A claim still outstanding after this long belongs to a delivery that died
+# (longer than the transport's worst case of retries and 429 waits). A
+# delivery that fails releases its claim at once instead.
+STALE_CLAIM = timedelta(minutes=10)
 MAX_ATTEMPTS = 10
 _TAGS = re.compile(r"<[^>]+>")
 
@@ -92,10 +95,12 @@ class Delivery:
         try:
             self._send(order)
         except BotBlocked:
-            self._record_failure(order, "user blocked the bot")
+            self._record_failure(order, "user blocked the bot", counts=True)
             return False
         except TelegramError as exc:
-            self._record_failure(order, exc.description)
+            # Telegram being down is retried for as long as it takes; only a
+            # refusal that will not change counts towards giving up.
+            self._record_failure(order, exc.description, counts=exc.permanent)
             return False
         Order.update(delivered_at=utcnow()).where(
             (Order.id == order.id) & Order.delivered_at.is_null()).execute()
@@ -133,11 +138,11 @@ class Delivery:
         except TelegramError:
             pass
 
-    def _record_failure(self, order: Order, reason: str) -> None:
-        Order.update(delivery_attempts=Order.delivery_attempts + 1).where(Order.id == order.id).execute()
-        attempts = order.delivery_attempts + 1
-        log.warning("order %s not delivered yet (attempt %d): %s", order.invoice_id, attempts, reason)
-        if attempts == MAX_ATTEMPTS:
+    def _record_failure(self, order: Order, reason: str, counts: bool) -> None:
+        attempts = order.delivery_attempts + (1 if counts else 0)
+        Order.update(delivery_attempts=attempts, delivery_claimed_at=None).where(Order.id == order.id).execute()
+        log.warning("order %s not delivered yet (%d refusals): %s", order.invoice_id, attempts, reason)
+        if counts and attempts == MAX_ATTEMPTS:
             self._notifier.notify(f"🚨 Pesanan {texts.e(order.invoice_id)} sudah dibayar tapi pesan "
                                   f"ke pembeli gagal {attempts}x ({texts.e(reason)}). Cek /order "
                                   f"{texts.e(order.invoice_id)}.")

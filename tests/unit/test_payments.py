@@ -4,43 +4,10 @@ from __future__ import annotations
 import threading
 
 import pytest
-from telebot import TeleBot
-
-from quickcart import balance, catalogue, orders, stock
-from quickcart.config import load_config
-from quickcart.delivery import Delivery
+from quickcart import balance, catalogue, stock
 from quickcart.models import AVAILABLE, CANCELLED, PAID, SOLD, LedgerEntry, Order, Product, StockLine, User
-from quickcart.notices import AdminNotifier
-from quickcart.pakasir import PakasirClient
-from quickcart.payments import Outcome, PaymentService
-from quickcart.sandbox.launcher import write_config
-from quickcart.sandbox.pakasir_server import PakasirStandIn
-from quickcart.sandbox.telegram_server import TelegramStandIn
-from quickcart.telegram.sender import Sender
-from quickcart.telegram.transport import TelegramTransport
+from quickcart.payments import Outcome
 from tests.unit.helpers import make_user
-
-TOKEN = "7000002:UNITtokenQuickCart-abcdefghijkl"
-
-
-@pytest.fixture
-def service(db, tmp_path):
-    with TelegramStandIn(token=TOKEN) as telegram, PakasirStandIn(project="unit", api_key="k-unit") as pakasir:
-        config = load_config(write_config(tmp_path / "config.ini", {
-            "telegram": {"token": TOKEN, "api_url": telegram.base_url},
-            "pakasir": {"project": "unit", "api_key": "k-unit", "base_url": pakasir.base_url},
-        }), env={})
-        transport = TelegramTransport(telegram.base_url)
-        transport.install()
-        sender = Sender(TeleBot(TOKEN, threaded=False))
-        notifier = AdminNotifier(sender, ())
-        delivery = Delivery(sender, notifier)
-        payments = PaymentService(config, PakasirClient(config.pakasir), sender, notifier, delivery)
-        payments.telegram, payments.pakasir = telegram, pakasir
-        yield payments
-        delivery.stop()
-        transport.close()
-
 
 @pytest.fixture
 def product(db):

@@ -18,6 +18,7 @@ def fake_order(**changes):
                             fee=660, total_bill=50_660, payment_method="qris", status="paid", paid_late=True,
                             settlement=None, gateway_amount=50_660, kind="purchase")
     order.__dict__.update(changes)
+    order.charged_fee = order.total_bill - order.subtotal
     return order
 
 
