@@ -83,6 +83,22 @@ class Checkout:
         return self.failure is None
 
 
+_REFUSALS = (orders.DuplicateCheckout, orders.ProductUnavailable, stock.StockShort,
+             balance.InsufficientBalance)
+
+
+def _refused(refusal: Exception) -> Checkout:
+    """Why no order was made, for the customer."""
+    if isinstance(refusal, orders.DuplicateCheckout):
+        return Checkout(order=refusal.order, failure=CheckoutFailure.DUPLICATE)
+    if isinstance(refusal, stock.StockShort):
+        return Checkout(failure=CheckoutFailure.STOCK_SHORT, available=refusal.available)
+    if isinstance(refusal, balance.InsufficientBalance):
+        return Checkout(failure=CheckoutFailure.INSUFFICIENT_BALANCE, balance=refusal.balance,
+                        needed=refusal.needed)
+    return Checkout(failure=CheckoutFailure.UNAVAILABLE)
+
+
 class PaymentService:
     def __init__(self, config: Config, pakasir: PakasirClient, sender: Sender,
                  notifier: AdminNotifier, delivery: Delivery):
@@ -113,17 +129,17 @@ class PaymentService:
         if not self.gateway_ready():
             return Checkout(failure=CheckoutFailure.GATEWAY_DOWN)
         try:
-            order = orders.create_purchase(
-                user, product_id, quantity, method=QRIS, fees=self.fees,
-                ttl_minutes=self._config.pakasir.qr_ttl_minutes,
-                max_quantity=self._config.shop.max_quantity, chat_id=chat_id, checkout_token=token)
-        except orders.DuplicateCheckout as dup:
-            return Checkout(order=dup.order, failure=CheckoutFailure.DUPLICATE)
-        except orders.ProductUnavailable:
-            return Checkout(failure=CheckoutFailure.UNAVAILABLE)
-        except stock.StockShort as short:
-            return Checkout(failure=CheckoutFailure.STOCK_SHORT, available=short.available)
+            order = self._create_purchase(user, product_id, quantity, QRIS, token, chat_id)
+        except _REFUSALS as refusal:
+            return _refused(refusal)
         return self._open_gateway(order)
+
+    def _create_purchase(self, user: User, product_id: int, quantity: int, method: str, token: str,
+                         chat_id: int) -> Order:
+        return orders.create_purchase(
+            user, product_id, quantity, method=method, fees=self.fees,
+            ttl_minutes=self._config.pakasir.qr_ttl_minutes,
+            max_quantity=self._config.shop.max_quantity, chat_id=chat_id, checkout_token=token)
 
     def checkout_topup(self, user: User, amount: int, token: str, chat_id: int) -> Checkout:
         if not self.gateway_ready():
@@ -132,8 +148,8 @@ class PaymentService:
             order = orders.create_topup(user, amount, fees=self.fees,
                                         ttl_minutes=self._config.pakasir.qr_ttl_minutes,
                                         chat_id=chat_id, checkout_token=token)
-        except orders.DuplicateCheckout as dup:
-            return Checkout(order=dup.order, failure=CheckoutFailure.DUPLICATE)
+        except orders.DuplicateCheckout as refusal:
+            return _refused(refusal)
         return self._open_gateway(order)
 
     def _open_gateway(self, order: Order) -> Checkout:
@@ -162,23 +178,13 @@ class PaymentService:
         """Buy from the balance: debit, sell and mark paid in one transaction."""
         try:
             with immediate():
-                order = orders.create_purchase(
-                    user, product_id, quantity, method=BALANCE, fees=self.fees,
-                    ttl_minutes=self._config.pakasir.qr_ttl_minutes,
-                    max_quantity=self._config.shop.max_quantity, chat_id=chat_id, checkout_token=token)
+                order = self._create_purchase(user, product_id, quantity, BALANCE, token, chat_id)
                 balance.apply(user.id, -order.subtotal, balance.PURCHASE, order=order,
                               note=order.invoice_id)
                 if not self._settle_locked(order, source="balance"):
                     raise RuntimeError("a fresh balance order could not be settled")
-        except orders.DuplicateCheckout as dup:
-            return Checkout(order=dup.order, failure=CheckoutFailure.DUPLICATE)
-        except orders.ProductUnavailable:
-            return Checkout(failure=CheckoutFailure.UNAVAILABLE)
-        except stock.StockShort as short:
-            return Checkout(failure=CheckoutFailure.STOCK_SHORT, available=short.available)
-        except balance.InsufficientBalance as short:
-            return Checkout(failure=CheckoutFailure.INSUFFICIENT_BALANCE, balance=short.balance,
-                            needed=short.needed)
+        except _REFUSALS as refusal:
+            return _refused(refusal)
         self._after_paid(order.id)
         return Checkout(order=orders.get(order.id))
 

@@ -188,12 +188,18 @@ def register(bot: TeleBot, ctx: Context, router: CallbackRouter) -> None:
             return
         show(ctx, call, *screens.products(found, cb.int(1), user))
 
-    @router.route("prod")
-    def product_card(call: types.CallbackQuery, cb: Callback, user: User) -> None:
-        product = catalogue.active_product(cb.int(0))
+    def active_product_or_back(call: types.CallbackQuery, product_id: int, user: User):
+        """The product a button names, or None after sending the user back to the categories."""
+        product = catalogue.active_product(product_id)
         if product is None:
             ctx.sender.answer(call.id, texts.PRODUCT_UNAVAILABLE, alert=True)
             show(ctx, call, *screens.categories(user))
+        return product
+
+    @router.route("prod")
+    def product_card(call: types.CallbackQuery, cb: Callback, user: User) -> None:
+        product = active_product_or_back(call, cb.int(0), user)
+        if product is None:
             return
         quantity = cb.int(1)
         limit = catalogue.max_quantity(product, ctx.config.shop.max_quantity)
@@ -211,10 +217,8 @@ def register(bot: TeleBot, ctx: Context, router: CallbackRouter) -> None:
 
     @router.route("buy")
     def buy(call: types.CallbackQuery, cb: Callback, user: User) -> None:
-        product = catalogue.active_product(cb.int(0))
+        product = active_product_or_back(call, cb.int(0), user)
         if product is None:
-            ctx.sender.answer(call.id, texts.PRODUCT_UNAVAILABLE, alert=True)
-            show(ctx, call, *screens.categories(user))
             return
         quantity = cb.int(1)
         limit = catalogue.max_quantity(product, ctx.config.shop.max_quantity)
