@@ -3,6 +3,7 @@
 
     python quickcart.py --config config.ini            # the shop
     python quickcart.py --config config.ini check-config
+    python quickcart.py --config config.ini backup [--output PATH]
 
 Wiring only: load and validate the configuration, set up logging, build the
 shop, start it, and stop it cleanly on SIGTERM or Ctrl-C.
@@ -21,8 +22,10 @@ from quickcart.config import ConfigError, load_config
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="quickcart.py", description="QuickCart Telegram shop bot")
     parser.add_argument("--config", default="config.ini", help="path to config.ini (default: %(default)s)")
-    parser.add_argument("command", nargs="?", default="run", choices=["run", "check-config"],
-                        help="run the shop (default) or check the configuration")
+    parser.add_argument("command", nargs="?", default="run", choices=["run", "check-config", "backup"],
+                        help="run the shop (default), check the configuration, or back up the database")
+    parser.add_argument("--output", help="backup: file or directory to write to "
+                                         "(default: backups/ next to the database)")
     args = parser.parse_args(argv)
 
     try:
@@ -39,6 +42,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "check-config":
         from quickcart.checks import check_config
         return check_config(config)
+
+    if args.command == "backup":
+        from quickcart.backup import run_backup_command
+        return run_backup_command(config.database.path, args.output)
 
     from quickcart.app import QuickCart, StartupError
     from quickcart.migrations import SchemaError

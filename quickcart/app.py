@@ -16,12 +16,14 @@ import time
 from telebot import TeleBot
 from telebot.apihelper import ApiTelegramException
 
-from quickcart import texts, users
+from quickcart import stats, texts, users
+from quickcart.broadcast import Broadcaster
 from quickcart.config import Config
 from quickcart.db import close_database, database, open_database
 from quickcart import stock
 from quickcart.delivery import Delivery
 from quickcart.handlers import account as account_handlers
+from quickcart.handlers import admin as admin_handlers
 from quickcart.handlers import balance as balance_handlers
 from quickcart.handlers import payment as payment_handlers
 from quickcart.handlers import shop as shop_handlers
@@ -72,6 +74,8 @@ class QuickCart:
         self.payments = PaymentService(config, self.pakasir, self.sender, self.notifier, self.delivery)
         self.ctx.services["payments"] = self.payments
         self.ctx.services["delivery"] = self.delivery
+        self.broadcaster = Broadcaster(self.sender)
+        self.ctx.services["broadcast"] = self.broadcaster
         self.router = CallbackRouter(self.sender)
         self.gate = Gate(self.bot, self.ctx)
         self.poller = Poller(self.bot, self.gate.handle)
@@ -90,6 +94,7 @@ class QuickCart:
         payment_handlers.register(self.bot, self.ctx, self.router)
         account_handlers.register(self.bot, self.ctx, self.router)
         balance_handlers.register(self.bot, self.ctx, self.router)
+        admin_handlers.register(self.bot, self.ctx)
 
         @self.bot.callback_query_handler(func=lambda call: True)
         def on_button(call) -> None:
@@ -167,6 +172,7 @@ class QuickCart:
     def stop(self) -> None:
         log.info("stopping")
         self.poller.stop()
+        self.broadcaster.stop()
         if self.web is not None:
             self.web.stop()
         self.jobs.stop()
@@ -202,7 +208,8 @@ class QuickCart:
     def _web_handlers(self) -> WebHandlers:
         webhook = WebhookHandler(self.payments, self.config.pakasir.project,
                                  self.config.pakasir.webhook_secret)
-        return WebHandlers(health=self.health, webhook=webhook, admin_token=self.config.web.admin_token)
+        return WebHandlers(health=self.health, webhook=webhook, stats=stats.shop_stats,
+                           admin_token=self.config.web.admin_token)
 
     def health(self) -> tuple[dict, int]:
         services: dict[str, str] = {}

@@ -146,5 +146,10 @@ def set_active(admin_id: int, product_id: int, active: bool) -> Product:
     return product
 
 
+def get(product_id: int) -> Product | None:
+    """A product by id, active or not (for admins)."""
+    return Product.get_or_none(Product.id == product_id)
+
+
 def all_products() -> list[Product]:
     return list(Product.select().order_by(Product.id))

@@ -67,14 +67,16 @@ def immediate():
 def backup_to(destination: Path | str) -> Path:
     """Write a consistent copy of the live database with SQLite's backup API.
 
-    The copy is taken page by page while the shop keeps serving; WAL
-    readers see a snapshot, so the result is one consistent moment.
+    The copy is taken in one step, a single read transaction: in WAL mode
+    that snapshot does not block the shop's writers, whereas a backup taken
+    in several steps restarts from the beginning whenever another
+    connection writes in between, and on a busy shop may never finish.
     """
     destination = Path(destination)
     destination.parent.mkdir(parents=True, exist_ok=True)
     target = sqlite3.connect(str(destination))
     try:
-        database.connection().backup(target, pages=1024)
+        database.connection().backup(target, pages=-1)
     finally:
         target.close()
     return destination

@@ -1,6 +1,8 @@
 """Shop-wide switches that survive a restart (maintenance mode)."""
 from __future__ import annotations
 
+from quickcart import audit
+from quickcart.db import immediate
 from quickcart.models import Setting
 
 MAINTENANCE = "maintenance"
@@ -21,3 +23,14 @@ def maintenance_on() -> bool:
 
 def set_maintenance(on: bool) -> None:
     put(MAINTENANCE, "1" if on else "0")
+
+
+def switch_maintenance(admin_id: int, on: bool) -> bool:
+    """An admin turns maintenance mode on or off (audited); returns whether it was on."""
+    with immediate():
+        was_on = maintenance_on()
+        set_maintenance(on)
+        audit.record("maintenance.on" if on else "maintenance.off", actor_id=admin_id,
+                     subject=f"setting:{MAINTENANCE}", before={"maintenance": was_on},
+                     after={"maintenance": on})
+    return was_on

@@ -14,17 +14,20 @@ transactions.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
 from peewee import fn
 
+from quickcart import audit
 from quickcart.db import database, immediate
 from quickcart.models import AVAILABLE, CANCELLED, EXPIRED, RESERVED, SOLD, Order, Product, StockLine
 from quickcart.timeutil import utcnow
 
 MAX_LINE_CHARS = 4000
 IMPORT_BATCH = 5000
+IMPORT_PAUSE_SECONDS = 0.05
 
 
 class StockShort(Exception):
@@ -62,12 +65,14 @@ def split_lines(text: str) -> Iterator[str]:
         yield line.strip()
 
 
-def add_lines(product_id: int, lines: Iterable[str], batch_size: int = IMPORT_BATCH) -> ImportResult:
+def add_lines(product_id: int, lines: Iterable[str], batch_size: int = IMPORT_BATCH, *,
+              actor_id: int | None = None) -> ImportResult:
     """Add stock lines to a product, refusing blanks and duplicates.
 
     Commits every ``batch_size`` lines, each batch its own short IMMEDIATE
     transaction, so a 100,000-line import never holds the write lock long
-    enough to make a customer's checkout wait noticeably.
+    enough to make a customer's checkout wait noticeably. With ``actor_id``
+    (an admin's import) each batch is audited in its own transaction.
     """
     result = ImportResult()
     batch: list[str] = []
@@ -80,14 +85,17 @@ def add_lines(product_id: int, lines: Iterable[str], batch_size: int = IMPORT_BA
         else:
             batch.append(line)
             if len(batch) >= batch_size:
-                _insert_batch(product_id, batch, result)
+                _insert_batch(product_id, batch, result, actor_id)
                 batch = []
+                # Let waiting writers in: SQLite's busy handler polls with
+                # growing sleeps and would otherwise miss the gap between batches.
+                time.sleep(IMPORT_PAUSE_SECONDS)
     if batch:
-        _insert_batch(product_id, batch, result)
+        _insert_batch(product_id, batch, result, actor_id)
     return result
 
 
-def _insert_batch(product_id: int, batch: list[str], result: ImportResult) -> None:
+def _insert_batch(product_id: int, batch: list[str], result: ImportResult, actor_id: int | None) -> None:
     now = utcnow()
     with immediate():
         before = database.connection().total_changes
@@ -98,6 +106,11 @@ def _insert_batch(product_id: int, batch: list[str], result: ImportResult) -> No
         if added:
             Product.update(stock_count=Product.stock_count + added, updated_at=now).where(
                 Product.id == product_id).execute()
+        if actor_id is not None:
+            available = Product.select(Product.stock_count).where(Product.id == product_id).scalar()
+            audit.record("stock.add", actor_id=actor_id, subject=f"product:{product_id}",
+                         before={"stock_count": available - added}, after={"stock_count": available},
+                         detail=f"{len(batch)} lines: {added} added, {len(batch) - added} duplicates")
     result.added += added
     result.duplicates += len(batch) - added
 

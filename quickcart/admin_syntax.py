@@ -1,0 +1,303 @@
+"""The syntax of the admin commands: pure parsing, no database, no Telegram.
+
+Every parser takes the text an admin typed and returns plain values, or
+raises :class:`UsageError` naming the command, so the handler can answer
+with that command's syntax and an example (``admin_texts.usage``) and change
+nothing.
+
+The forms, as the ``/admin`` help shows them:
+
+- ``/addproduct Nama | Kategori | harga_customer | harga_reseller | deskripsi``
+  — ``|`` between fields; the description is optional and may contain ``|``
+  and further lines.
+- ``/editproduct <id> field=nilai ...`` — see :func:`parse_edit_pairs`.
+- ``/addstock <id>`` with the items on the following lines.
+- Prices and amounts are whole rupiah: ``50000``, ``50.000``, ``Rp50.000``,
+  ``50rb``; never zero, never decimals. ``/addbalance`` takes a sign.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from quickcart.money import parse_rupiah
+
+MAX_ORDERS_LISTED = 50
+DEFAULT_ORDERS_LISTED = 10
+MAX_NOTE = 500
+
+ROLES = ("customer", "reseller")
+
+# /editproduct field names and the aliases admins may type for them.
+EDIT_FIELDS: dict[str, str] = {
+    "name": "name", "nama": "name",
+    "category": "category", "kategori": "category",
+    "customer_price": "customer_price", "price": "customer_price", "harga": "customer_price",
+    "reseller_price": "reseller_price", "reseller": "reseller_price", "harga_reseller": "reseller_price",
+    "description": "description", "desc": "description", "deskripsi": "description",
+}
+PRICE_FIELDS = ("customer_price", "reseller_price")
+
+_COMMAND = re.compile(r"^/([A-Za-z0-9_]+)(?:@[A-Za-z0-9_]+)?(?=\s|$)")
+# A field name at the start of a pair: "name=" (case-insensitive).
+_KEY = re.compile(r"([A-Za-z_]+)=")
+# Where an unquoted value ends: whitespace, then a known field name and "=".
+_NEXT_KEY = re.compile(r"\s+(?:" + "|".join(sorted(EDIT_FIELDS, key=len, reverse=True)) + r")=",
+                       re.IGNORECASE)
+
+
+class UsageError(ValueError):
+    """A command that does not follow its syntax; ``reason`` says what is wrong."""
+
+    def __init__(self, command: str, reason: str = ""):
+        super().__init__(reason or command)
+        self.command = command
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class CommandText:
+    """A command message split up: ``/addstock 5`` + the lines below it."""
+    name: str  # lower case, without the slash and any @botname
+    args: str  # the rest of the first line
+    body: str  # everything after the first line
+
+    @property
+    def argument(self) -> str:
+        """Everything after the command: the first line's rest and the lines below."""
+        return "\n".join(part for part in (self.args, self.body) if part).strip()
+
+
+def split_command(text: str | None) -> CommandText | None:
+    """``"/addstock@bot 5\\na\\nb"`` → ``CommandText("addstock", "5", "a\\nb")``; None if not a command."""
+    if not text:
+        return None
+    match = _COMMAND.match(text)
+    if match is None:
+        return None
+    first, _, body = text.partition("\n")
+    return CommandText(name=match.group(1).lower(), args=first[match.end():].strip(), body=body.strip("\r\n"))
+
+
+def command_name(text: str | None) -> str | None:
+    parsed = split_command(text)
+    return parsed.name if parsed else None
+
+
+# --- values ------------------------------------------------------------------
+
+def parse_id(command: str, token: str, what: str = "id produk") -> int:
+    """A positive whole number, optionally written ``#12``."""
+    cleaned = token.strip().removeprefix("#")
+    if not cleaned.isascii() or not cleaned.isdigit() or int(cleaned) <= 0 or len(cleaned) > 18:
+        raise UsageError(command, f"{what} harus angka, bukan {token.strip()!r}")
+    return int(cleaned)
+
+
+def parse_price(command: str, text: str, what: str = "harga") -> int:
+    """A positive whole rupiah amount."""
+    try:
+        amount = parse_rupiah(text)
+    except ValueError:
+        raise UsageError(command, f"{what} harus bilangan bulat rupiah, bukan {text.strip()!r}") from None
+    if amount <= 0:
+        raise UsageError(command, f"{what} harus lebih dari 0")
+    return amount
+
+
+def parse_signed_amount(command: str, text: str) -> int:
+    """A non-zero whole rupiah amount with an optional ``+``/``-`` sign."""
+    cleaned = text.strip()
+    sign = -1 if cleaned.startswith(("-", "−")) else 1
+    unsigned = cleaned.lstrip("+-−").strip()
+    return sign * parse_price(command, unsigned, "jumlah")
+
+
+def _words(command: str, args: str, minimum: int, maximum: int | None) -> list[str]:
+    words = args.split()
+    if len(words) < minimum or (maximum is not None and len(words) > maximum):
+        raise UsageError(command)
+    return words
+
+
+# --- commands ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class NewProduct:
+    name: str
+    category: str
+    customer_price: int
+    reseller_price: int
+    description: str
+
+
+def parse_add_product(argument: str) -> NewProduct:
+    """``Nama | Kategori | harga_customer | harga_reseller | deskripsi`` (description optional)."""
+    parts = [part.strip() for part in argument.split("|", 4)]
+    if len(parts) < 4:
+        raise UsageError("addproduct", "butuh minimal 4 bagian dipisah |")
+    name, category, customer, reseller = parts[:4]
+    description = parts[4] if len(parts) == 5 else ""
+    if not name or "\n" in name:
+        raise UsageError("addproduct", "nama produk wajib diisi, satu baris")
+    if not category or "\n" in category:
+        raise UsageError("addproduct", "kategori wajib diisi, satu baris")
+    return NewProduct(name=name, category=category,
+                      customer_price=parse_price("addproduct", customer, "harga customer"),
+                      reseller_price=parse_price("addproduct", reseller, "harga reseller"),
+                      description=description)
+
+
+def parse_edit_pairs(text: str) -> dict[str, object]:
+    """``name=Netflix 1 Bulan price=55000`` → ``{"name": "Netflix 1 Bulan", "customer_price": 55000}``.
+
+    The syntax:
+
+    - pairs are ``field=nilai``, the field one of :data:`EDIT_FIELDS` (any case);
+    - an unquoted value runs up to the next `` field=`` of a known field, or
+      the end, so it may contain spaces, ``=`` and ``|``;
+    - a value in double quotes (``name="a price=b"``) runs to the closing
+      quote, for a value that itself contains `` field=``; ``""`` inside the
+      quotes is a literal quote;
+    - a field may appear once; prices are whole rupiah.
+    """
+    command = "editproduct"
+    changes: dict[str, object] = {}
+    position = 0
+    text = text.strip()
+    if not text:
+        raise UsageError(command, "tulis minimal satu field=nilai")
+    while position < len(text):
+        while position < len(text) and text[position].isspace():
+            position += 1
+        if position >= len(text):
+            break
+        match = _KEY.match(text, position)
+        if match is None:
+            raise UsageError(command, f"diharapkan field=nilai di {text[position:position + 20]!r}")
+        key = match.group(1).lower()
+        if key not in EDIT_FIELDS:
+            raise UsageError(command, f"field tidak dikenal: {match.group(1)}")
+        field_name = EDIT_FIELDS[key]
+        if field_name in changes:
+            raise UsageError(command, f"field {field_name} ditulis dua kali")
+        position = match.end()
+        if text.startswith('"', position):
+            value, position = _quoted(text, position)
+        else:
+            following = _NEXT_KEY.search(text, position)
+            end = following.start() if following else len(text)
+            value, position = text[position:end].strip(), end
+        if field_name in PRICE_FIELDS:
+            changes[field_name] = parse_price(command, value, field_name)
+        else:
+            changes[field_name] = value
+    return changes
+
+
+def _quoted(text: str, position: int) -> tuple[str, int]:
+    """The value of a quoted field starting at the ``"`` at ``position``; and where it ends."""
+    value: list[str] = []
+    index = position + 1
+    while index < len(text):
+        char = text[index]
+        if char == '"':
+            if text.startswith('""', index):
+                value.append('"')
+                index += 2
+                continue
+            index += 1
+            if index < len(text) and not text[index].isspace():
+                raise UsageError("editproduct", "setelah tanda kutip penutup harus ada spasi")
+            return "".join(value), index
+        value.append(char)
+        index += 1
+    raise UsageError("editproduct", "tanda kutip tidak ditutup")
+
+
+def parse_edit_product(argument: str) -> tuple[int, dict[str, object]]:
+    """``<id> field=nilai ...``."""
+    words = argument.strip().split(maxsplit=1)
+    if not words:
+        raise UsageError("editproduct")
+    product_id = parse_id("editproduct", words[0])
+    return product_id, parse_edit_pairs(words[1] if len(words) > 1 else "")
+
+
+def parse_product_id(command: str, args: str) -> int:
+    """``<id>`` and nothing else (``/enable``, ``/disable``, ``/stock``)."""
+    return parse_id(command, _words(command, args, 1, 1)[0])
+
+
+def parse_add_stock_head(args: str) -> int:
+    """The first line of ``/addstock <id>`` (the items follow on the next lines)."""
+    return parse_product_id("addstock", args)
+
+
+@dataclass(frozen=True)
+class UserTarget:
+    """Who a user command is about, as typed: an id, ``@username`` or ``USR001``."""
+    query: str
+    rest: str  # what follows it
+
+
+def parse_user_target(command: str, argument: str, rest_required: bool = False) -> UserTarget:
+    words = argument.strip().split(maxsplit=1)
+    if not words or (rest_required and len(words) < 2):
+        raise UsageError(command)
+    return UserTarget(query=words[0], rest=words[1].strip() if len(words) > 1 else "")
+
+
+def parse_ban(argument: str) -> tuple[str, str]:
+    """``<id> [alasan]``."""
+    target = parse_user_target("ban", argument)
+    return target.query, target.rest[:MAX_NOTE]
+
+
+def parse_set_role(argument: str) -> tuple[str, str]:
+    """``<id> customer|reseller``."""
+    words = _words("setrole", argument, 2, 2)
+    role = words[1].lower()
+    if role not in ROLES:
+        raise UsageError("setrole", f"peran harus customer atau reseller, bukan {words[1]!r}")
+    return words[0], role
+
+
+def parse_add_balance(argument: str) -> tuple[str, int, str]:
+    """``<id> <jumlah> [catatan]``; the amount may be negative to correct a mistake."""
+    words = argument.strip().split(maxsplit=2)
+    if len(words) < 2:
+        raise UsageError("addbalance")
+    amount = parse_signed_amount("addbalance", words[1])
+    note = words[2].strip()[:MAX_NOTE] if len(words) == 3 else ""
+    return words[0], amount, note
+
+
+def parse_invoice(command: str, args: str) -> str:
+    """``<invoice>``: letters and digits, as ``TRX20241228ABC123``."""
+    invoice = _words(command, args, 1, 1)[0].upper()
+    if not invoice.isascii() or not invoice.isalnum() or len(invoice) > 32:
+        raise UsageError(command, f"invoice tidak valid: {invoice!r}")
+    return invoice
+
+
+def parse_orders_count(args: str) -> int:
+    """``[n]``: how many of the latest orders, default 10, at most 50."""
+    words = _words("orders", args, 0, 1)
+    if not words:
+        return DEFAULT_ORDERS_LISTED
+    return min(parse_id("orders", words[0], "jumlah"), MAX_ORDERS_LISTED)
+
+
+def parse_switch(command: str, args: str) -> bool:
+    """``on|off``."""
+    words = _words(command, args, 1, 1)
+    value = words[0].lower()
+    if value not in ("on", "off"):
+        raise UsageError(command, f"pilih on atau off, bukan {words[0]!r}")
+    return value == "on"
+
+
+def parse_no_arguments(command: str, args: str) -> None:
+    if args.strip():
+        raise UsageError(command, "perintah ini tanpa argumen")

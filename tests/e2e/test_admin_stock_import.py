@@ -1,0 +1,151 @@
+"""Admins add stock from Telegram: lines in the message, or a .txt file, while customers buy."""
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from quickcart import orders, stock, users
+from quickcart.models import QRIS, AuditLog, Product, StockLine
+from tests.e2e.admin_helpers import ask, db_snapshot, start_admin
+from tests.e2e.conftest import ADMIN_ID
+
+FEES = orders.FeePolicy(70, 310)
+
+
+def customer(user_id: int = 7001, name: str = "Citra"):
+    user, _ = users.register(users.TelegramIdentity(id=user_id, first_name=name))
+    return user
+
+
+def test_lines_under_the_command_are_added_with_exact_counts(shop, telegram):
+    admin = start_admin(telegram)
+    product = shop.add_product(lines=["acc-0@mail.test:pw"])
+    answer = ask(admin, f"/addstock {product.id}\nacc-1@mail.test:pw\n\nacc-2@mail.test:pw\n"
+                        "acc-0@mail.test:pw\n   \nacc-1@mail.test:pw\n  acc-3@mail.test:pw  ", "Ditambahkan").plain_text()
+    assert "Ditambahkan: 3" in answer and "Duplikat (ditolak): 2" in answer and "Baris kosong (dilewati): 2" in answer
+    assert "Stok tersedia sekarang: 4" in answer
+    assert Product.get_by_id(product.id).stock_count == 4
+    assert StockLine.select().where(StockLine.content == "acc-3@mail.test:pw").count() == 1
+    entry = AuditLog.get(AuditLog.action == "stock.add")
+    assert entry.actor_id == ADMIN_ID and entry.subject == f"product:{product.id}"
+    assert (entry.before, entry.after) == ('{"stock_count": 1}', '{"stock_count": 4}')
+
+
+def test_stock_shows_available_reserved_and_sold(shop, telegram):
+    admin = start_admin(telegram)
+    product = shop.add_product(lines=[f"key-{i}-XYZ" for i in range(5)])
+    buyer = customer()
+    order = orders.create_purchase(buyer, product.id, 2, method=QRIS, fees=FEES, ttl_minutes=10,
+                                   max_quantity=10, chat_id=buyer.id)
+    sold = orders.create_purchase(buyer, product.id, 1, method=QRIS, fees=FEES, ttl_minutes=10,
+                                  max_quantity=10, chat_id=buyer.id)
+    with stock.immediate():
+        stock.sell_reserved(sold)
+    answer = ask(admin, f"/stock {product.id}", "Tersedia").plain_text()
+    assert "Tersedia: 2" in answer and "Dipesan (menunggu bayar): 2" in answer and "Terjual: 1" in answer
+    assert order.status == "pending"
+
+
+def big_stock_file() -> tuple[bytes, dict[str, int]]:
+    """100,000 lines: 89,997 new, 5,000 repeats, 5,000 blank, 3 too long; BOM and CRLF."""
+    unique = [f"user{i:06d}@mail.test:Pass{i * 7919 % 100_000:05d}" for i in range(89_997)]
+    lines = list(unique)
+    for i in range(5_000):
+        lines.insert(i * 19 + 7, unique[i * 13])  # a repeat of an earlier line
+        lines.insert(i * 19 + 3, "   " if i % 2 else "")
+    lines += ["x" * 4001] * 3
+    assert len(lines) == 100_000
+    data = ("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8")
+    return data, {"added": 89_997, "duplicates": 5_000, "blank": 5_000, "too_long": 3}
+
+
+def test_a_100000_line_file_imports_with_exact_counts_while_customers_buy(shop, telegram):
+    admin = start_admin(telegram)
+    product = shop.add_product(lines=[f"seed-{i}@mail.test:pw" for i in range(50)])
+    data, expected = big_stock_file()
+    buyer = customer()
+    purchases: list[tuple[float, float]] = []  # (started, seconds it took)
+    failures: list[BaseException] = []
+    importing = threading.Event()
+    done = threading.Event()
+
+    def keep_buying() -> None:
+        importing.wait(30)
+        while not done.is_set():
+            started = time.monotonic()
+            try:
+                orders.create_purchase(buyer, product.id, 1, method=QRIS, fees=FEES, ttl_minutes=10,
+                                       max_quantity=10, chat_id=buyer.id)
+            except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+                failures.append(exc)
+                return
+            purchases.append((started, time.monotonic() - started))
+            time.sleep(0.02)
+
+    buyer_thread = threading.Thread(target=keep_buying)
+    buyer_thread.start()
+    try:
+        admin.send_document("stok-netflix.txt", data, caption=f"/addstock {product.id}")
+        admin.wait_for_message(contains="Mengimpor 100.000 baris")
+        importing.set()
+        import_started = time.monotonic()
+        answer = admin.wait_for_message(contains="Ditambahkan", timeout=60).plain_text()
+        import_finished = time.monotonic()
+    finally:
+        done.set()
+        importing.set()
+        buyer_thread.join()
+
+    assert failures == []
+    during = [took for started, took in purchases if import_started <= started <= import_finished]
+    assert len(during) >= 3, "customers could not buy while the import ran"
+    assert max(during) < 1.0, f"a purchase waited {max(during):.2f}s for the import"
+    assert f"Ditambahkan: {expected['added']}" in answer
+    assert f"Duplikat (ditolak): {expected['duplicates']}" in answer
+    assert f"Baris kosong (dilewati): {expected['blank']}" in answer
+    assert f"Terlalu panjang (ditolak): {expected['too_long']}" in answer
+    assert import_finished - import_started < 15
+    counts = stock.counts(product.id)
+    assert counts.available + counts.reserved == 50 + expected["added"]
+    assert counts.reserved == len(purchases)
+    assert stock.verify_counts() == []
+    assert not StockLine.select().where(StockLine.content.startswith("\ufeff")).exists()
+
+
+def test_unusable_stock_files_are_refused_and_change_nothing(shop, telegram):
+    admin = start_admin(telegram)
+    product = shop.add_product(lines=["existing@mail.test:pw"])
+    before = db_snapshot()
+    admin.send_document("stok.txt", "café@mail.test:pässword\n".encode("latin-1"), caption=f"/addstock {product.id}")
+    admin.wait_for_message(contains="bukan teks UTF-8")
+    admin.send_document("stok.txt", b"a" * (20 * 1024 * 1024 + 1), caption=f"/addstock {product.id}")
+    admin.wait_for_message(contains="File terlalu besar")
+    admin.send_document("stok.xlsx", b"PK\x03\x04 not text", caption=f"/addstock {product.id}",
+                        mime_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    admin.wait_for_message(contains="Kirim file .txt")
+    admin.send_document("stok.txt", b"line@mail.test:pw\n", caption="/addstock")
+    admin.wait_for_message(contains="Format: /addstock <id>")
+    admin.send_document("stok.txt", b"line@mail.test:pw\n", caption="/addstock 999")
+    admin.wait_for_message(contains="produk #999 tidak ada")
+    assert db_snapshot() == before
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("/addstock", "Format: /addstock <id>"),
+    ("/addstock abc\nline-1@mail.test", "Format: /addstock <id>"),
+    ("/addstock {id}", "tulis item"),
+    ("/addstock {id} line-1@mail.test", "Format: /addstock <id>"),
+    ("/addstock 999\nline-1@mail.test", "produk #999 tidak ada"),
+    ("/stock", "Format: /stock <id>"),
+    ("/stock x", "Format: /stock <id>"),
+    ("/stock 999", "produk #999 tidak ada"),
+])
+def test_malformed_stock_commands_answer_their_syntax_and_change_nothing(shop, telegram, text, expected):
+    admin = start_admin(telegram)
+    product = shop.add_product(lines=["existing@mail.test:pw"])
+    before = db_snapshot()
+    answer = ask(admin, text.format(id=product.id), expected).plain_text()
+    assert "Contoh:" in answer
+    assert db_snapshot() == before

@@ -1,0 +1,167 @@
+"""Admins look after users and orders: profiles, bans, roles, balances, order detail, rechecks,
+and the sale and low-stock notices a paid order sends them."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import requests
+
+from quickcart import balance, orders, texts
+from quickcart.models import PAID, QRIS, AuditLog, LedgerEntry, Order, User
+from quickcart.money import format_rupiah
+from tests.e2e.admin_helpers import ask, audit_actions, db_snapshot, start_admin, started
+from tests.e2e.conftest import ADMIN_ID
+
+FEES = orders.FeePolicy(70, 310)
+
+
+def qris_order(pakasir, user: User, product, quantity: int = 1) -> Order:
+    """A pending QRIS purchase with its Pakasir transaction, as a customer's checkout leaves it."""
+    order = orders.create_purchase(user, product.id, quantity, method=QRIS, fees=FEES, ttl_minutes=10,
+                                   max_quantity=10, chat_id=user.id)
+    response = requests.post(f"{pakasir.base_url}/api/transactioncreate/qris", timeout=10, json={
+        "project": pakasir.project, "order_id": order.invoice_id, "amount": order.gateway_amount,
+        "api_key": pakasir.api_key})
+    response.raise_for_status()
+    payment = response.json()["payment"]
+    Order.update(payment_number=payment["payment_number"], total_bill=payment["total_payment"]).where(
+        Order.id == order.id).execute()
+    return Order.get_by_id(order.id)
+
+
+def test_user_shows_profile_balance_orders_and_spend_by_id_username_or_member_id(shop, telegram, pakasir):
+    admin = start_admin(telegram)
+    started(telegram, 7001, "Citra <Dewi>", username="citra_d")
+    citra = User.get_by_id(7001)
+    product = shop.add_product(lines=["nf-1@mail.test:pw", "nf-2@mail.test:pw"])
+    paid = qris_order(pakasir, citra, product)
+    Order.update(status=PAID).where(Order.id == paid.id).execute()
+    qris_order(pakasir, citra, product)  # still pending
+    for query in ("7001", "@citra_d", citra.bank_id.lower()):
+        profile = ask(admin, f"/user {query}", "Citra <Dewi>").plain_text()
+        assert "ID: 7001" in profile and "Saldo: Rp0" in profile
+        assert f"Pesanan: 2 (lunas 1, belanja {format_rupiah(paid.total_bill)})" in profile
+    assert "tidak ditemukan" in ask(admin, "/user @nobody", "tidak ditemukan").plain_text()
+
+
+def test_ban_silences_a_customer_and_unban_lets_them_back(shop, telegram):
+    admin = start_admin(telegram)
+    dodi = started(telegram, 7002, "Dodi")
+    ask(admin, "/ban 7002 spam berulang & kasar", "diblokir")
+    assert User.get_by_id(7002).is_banned and User.get_by_id(7002).ban_reason == "spam berulang & kasar"
+    ask(dodi, "/start", texts.BANNED)
+    ask(admin, "/unban 7002", "tidak diblokir lagi")
+    ask(dodi, "/start", "Selamat datang")
+    ban, unban = (AuditLog.get(AuditLog.action == action) for action in ("user.ban", "user.unban"))
+    assert ban.actor_id == unban.actor_id == ADMIN_ID
+    assert json.loads(ban.before)["is_banned"] is False and json.loads(ban.after)["is_banned"] is True
+    assert "Admin tidak bisa diblokir" in ask(admin, f"/ban {ADMIN_ID}", "Admin tidak bisa").plain_text()
+
+
+def test_setrole_makes_a_customer_a_reseller_and_back(shop, telegram):
+    admin = start_admin(telegram)
+    started(telegram, 7003, "Eka")
+    ask(admin, "/setrole 7003 reseller", "sekarang reseller")
+    assert User.get_by_id(7003).member_status == "reseller"
+    ask(admin, "/setrole 7003 customer", "sekarang customer")
+    assert User.get_by_id(7003).member_status == "customer"
+    assert audit_actions()[-2:] == ["user.setrole", "user.setrole"]
+
+
+def test_addbalance_goes_through_the_ledger_and_never_below_zero(shop, telegram):
+    admin = start_admin(telegram)
+    started(telegram, 7004, "Fajar")
+    ask(admin, "/addbalance 7004 50.000 bonus event", "→ Rp50.000")
+    ask(admin, "/addbalance 7004 -20000 koreksi", "→ Rp30.000")
+    before = db_snapshot()
+    answer = ask(admin, "/addbalance 7004 -30001", "tidak bisa dikurangi").plain_text()
+    assert "Rp30.000" in answer
+    assert db_snapshot() == before
+    entries = list(LedgerEntry.select().where(LedgerEntry.user == 7004).order_by(LedgerEntry.id))
+    assert [(e.delta, e.balance_after, e.reason, e.admin_id, e.note) for e in entries] == [
+        (50_000, 50_000, "admin", ADMIN_ID, "bonus event"), (-20_000, 30_000, "admin", ADMIN_ID, "koreksi")]
+    assert User.get_by_id(7004).account_balance == 30_000 and balance.verify() == []
+    adjust = AuditLog.select().where(AuditLog.action == "balance.adjust").order_by(AuditLog.id.desc()).get()
+    assert (adjust.before, adjust.after) == ('{"balance": 50000}', '{"balance": 30000}')
+
+
+def test_recheck_settles_a_paid_order_and_admins_get_sale_and_low_stock_notices(shop, telegram, pakasir):
+    admin = start_admin(telegram)
+    gita = started(telegram, 7005, "Gita")
+    product = shop.add_product(name="Spotify Family", lines=["sp-1@mail.test:Pw1", "sp-2@mail.test:Pw2",
+                                                             "sp-3@mail.test:Pw3"])
+    order = qris_order(pakasir, User.get_by_id(7005), product)
+    ask(admin, f"/recheck {order.invoice_id}", "belum dibayar")
+    assert Order.get_by_id(order.id).status == "pending"
+
+    pakasir.complete(order.invoice_id, webhook=False)
+    ask(admin, f"/recheck {order.invoice_id.lower()}", "lunas")
+    assert Order.get_by_id(order.id).status == PAID
+    sale = admin.wait_for_message(contains="Penjualan").plain_text()
+    assert order.invoice_id in sale and "Spotify Family × 1" in sale and "Gita (7005)" in sale
+    low = admin.wait_for_message(contains="Stok menipis").plain_text()
+    assert f"Spotify Family (#{product.id}) tinggal 2" in low
+    assert "sp-1@mail.test:Pw1" in gita.wait_for_message(contains="Pesanan berhasil").plain_text()
+    recheck = AuditLog.select().where(AuditLog.action == "order.recheck").order_by(AuditLog.id.desc()).get()
+    assert recheck.actor_id == ADMIN_ID and json.loads(recheck.after)["status"] == PAID
+
+    detail = ask(admin, f"/order {order.invoice_id}", order.invoice_id).plain_text()
+    assert "Lunas" in detail and "Gita (7005)" in detail and "Spotify Family" in detail
+    assert "payment.paid" in detail
+    goods = admin.wait_for_message(contains="Barang terkirim (1)").plain_text()
+    assert "sp-1@mail.test:Pw1" in goods
+
+
+def test_order_with_many_delivered_lines_sends_them_as_a_file(shop, telegram, pakasir):
+    admin = start_admin(telegram)
+    started(telegram, 7006, "Hana")
+    lines = [f"voucher-{i:04d}-" + "K" * 400 for i in range(12)]
+    product = shop.add_product(name="Voucher Game", lines=lines)
+    order = qris_order(pakasir, User.get_by_id(7006), product, quantity=10)
+    pakasir.complete(order.invoice_id, webhook=False)
+    ask(admin, f"/recheck {order.invoice_id}", "lunas")
+    ask(admin, f"/order {order.invoice_id}", order.invoice_id)
+    document = admin.wait_for_message(lambda m: m.kind == "document")
+    assert document.document_name == f"{order.invoice_id}-barang.txt"
+    assert document.document.decode("utf-8").splitlines() == lines[:10]
+
+
+def test_orders_lists_the_latest_orders_newest_first(shop, telegram, pakasir):
+    admin = start_admin(telegram)
+    started(telegram, 7007, "Indra")
+    product = shop.add_product(lines=[f"acc-{i}@mail.test:pw" for i in range(5)])
+    made = [qris_order(pakasir, User.get_by_id(7007), product) for _ in range(4)]
+    listing = ask(admin, "/orders 3", "3 pesanan terakhir").plain_text()
+    positions = [listing.find(order.invoice_id) for order in reversed(made[1:])]
+    assert -1 not in positions and positions == sorted(positions)
+    assert made[0].invoice_id not in listing
+    assert "4 pesanan terakhir" in ask(admin, "/orders", "pesanan terakhir").plain_text()
+
+
+MALFORMED = [
+    ("/user", "Format: /user"), ("/user 1 2", "Format: /user"),
+    ("/ban", "Format: /ban"), ("/ban 99999", "tidak ditemukan"),
+    ("/unban", "Format: /unban"), ("/unban 7008 sekarang", "Format: /unban"),
+    ("/setrole 7008", "Format: /setrole"), ("/setrole 7008 admin", "peran harus customer atau reseller"),
+    ("/setrole 99999 reseller", "tidak ditemukan"),
+    ("/addbalance 7008", "Format: /addbalance"), ("/addbalance 7008 0", "Format: /addbalance"),
+    ("/addbalance 7008 sepuluh", "Format: /addbalance"), ("/addbalance 7008 1,5", "Format: /addbalance"),
+    ("/addbalance 99999 1000", "tidak ditemukan"),
+    ("/order", "Format: /order <invoice>"), ("/order TRX-1", "Format: /order <invoice>"),
+    ("/orders 0", "Format: /orders [n]"), ("/orders banyak", "Format: /orders [n]"),
+    ("/recheck", "Format: /recheck <invoice>"), ("/recheck a b", "Format: /recheck <invoice>"),
+]
+
+
+@pytest.mark.parametrize("chunk", [MALFORMED[:10], MALFORMED[10:]], ids=["users", "balance-orders"])
+def test_malformed_user_and_order_commands_answer_their_syntax_and_change_nothing(shop, telegram, chunk):
+    admin = start_admin(telegram)
+    started(telegram, 7008, "Joko")
+    before = db_snapshot()
+    for text, expected in chunk:
+        answer = ask(admin, text, expected).plain_text()
+        assert "Contoh:" in answer, text
+    assert "tidak ditemukan" in ask(admin, "/order TRX20990101NOPE00", "tidak ditemukan").plain_text()
+    assert "tidak ditemukan" in ask(admin, "/recheck TRX20990101NOPE00", "tidak ditemukan").plain_text()
+    assert db_snapshot() == before

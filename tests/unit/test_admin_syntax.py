@@ -1,0 +1,112 @@
+"""The admin commands' syntax: what parses, and what is refused with which command's usage."""
+from types import SimpleNamespace
+
+import pytest
+
+from quickcart import admin_texts
+from quickcart.admin_syntax import (
+    UsageError, command_name, parse_add_balance, parse_add_product, parse_ban, parse_edit_pairs,
+    parse_edit_product, parse_invoice, parse_orders_count, parse_product_id, parse_set_role,
+    parse_switch, split_command,
+)
+from quickcart.handlers.admin import AdminCommands
+
+
+def refused(parse, *args) -> UsageError:
+    with pytest.raises(UsageError) as caught:
+        parse(*args)
+    return caught.value
+
+
+def test_a_command_is_split_into_name_first_line_and_body():
+    command = split_command("/addstock@quickcart_bot 5\r\nline 1\r\nline 2\r\n")
+    assert (command.name, command.args, command.body) == ("addstock", "5", "line 1\r\nline 2")
+    assert split_command("/STATS").name == "stats"
+    assert split_command("halo /stats") is None
+    assert command_name(None) is None and command_name("/backup") == "backup"
+
+
+def test_addproduct_takes_four_or_five_fields_and_a_description_with_pipes():
+    product = parse_add_product("Netflix 1 Bulan | Streaming | 50.000 | 45rb | Akun | sharing\nbaris 2")
+    assert (product.name, product.category, product.customer_price, product.reseller_price) == (
+        "Netflix 1 Bulan", "Streaming", 50_000, 45_000)
+    assert product.description == "Akun | sharing\nbaris 2"
+    assert parse_add_product("Spotify | Musik | 20000 | 18000").description == ""
+
+
+@pytest.mark.parametrize("argument", [
+    "", "Netflix", "Netflix | Streaming | 50000", " | Streaming | 50000 | 45000",
+    "Netflix |  | 50000 | 45000", "Netflix | Streaming | 0 | 45000", "Netflix | Streaming | 50000 | -1",
+    "Netflix | Streaming | 50,5 | 45000", "Netflix | Streaming | lima puluh | 45000",
+])
+def test_malformed_addproduct_is_refused_with_its_usage(argument):
+    assert refused(parse_add_product, argument).command == "addproduct"
+
+
+def test_edit_values_may_contain_spaces_and_run_to_the_next_known_field():
+    assert parse_edit_pairs("name=Netflix 1 Bulan price=55.000 reseller_price=50000") == {
+        "name": "Netflix 1 Bulan", "customer_price": 55_000, "reseller_price": 50_000}
+    assert parse_edit_pairs("description=Login via email=password; garansi 30 hari") == {
+        "description": "Login via email=password; garansi 30 hari"}
+    assert parse_edit_pairs("NAMA=Spotify  Kategori=Musik") == {"name": "Spotify", "category": "Musik"}
+
+
+def test_quoted_values_keep_text_that_looks_like_a_field():
+    assert parse_edit_pairs('description="beli 2 price=murah ""hemat""" name=X') == {
+        "description": 'beli 2 price=murah "hemat"', "name": "X"}
+    assert parse_edit_pairs('description=""') == {"description": ""}
+
+
+@pytest.mark.parametrize("text", [
+    "", "Netflix", "warna=merah", "name=A name=B", "price=0", "price=abc", 'name="tidak ditutup',
+    'name="a"b',
+])
+def test_malformed_edits_are_refused(text):
+    assert refused(parse_edit_pairs, text).command == "editproduct"
+
+
+def test_editproduct_needs_a_numeric_id_first():
+    assert parse_edit_product("#7 price=1000") == (7, {"customer_price": 1000})
+    assert parse_edit_product("7\nname=Baru sekali") == (7, {"name": "Baru sekali"})
+    assert refused(parse_edit_product, "tujuh price=1000").command == "editproduct"
+    assert refused(parse_edit_product, "7").command == "editproduct"
+
+
+@pytest.mark.parametrize("args", ["", "abc", "0", "-3", "3 4", "3.5"])
+def test_a_product_id_is_one_positive_number(args):
+    assert refused(parse_product_id, "enable", args).command == "enable"
+
+
+def test_addbalance_takes_a_signed_amount_and_an_optional_note():
+    assert parse_add_balance("123 -5.000 koreksi salah input") == ("123", -5000, "koreksi salah input")
+    assert parse_add_balance("@budi +10rb") == ("@budi", 10_000, "")
+    for argument in ("123", "123 0", "123 abc", "123 -", ""):
+        assert refused(parse_add_balance, argument).command == "addbalance"
+
+
+def test_ban_setrole_orders_maintenance_and_invoice_forms():
+    assert parse_ban("123 spam berulang") == ("123", "spam berulang")
+    assert parse_ban("@budi") == ("@budi", "")
+    assert parse_set_role("123 Reseller") == ("123", "reseller")
+    assert refused(parse_set_role, "123 admin").command == "setrole"
+    assert (parse_orders_count(""), parse_orders_count("20"), parse_orders_count("500")) == (10, 20, 50)
+    assert refused(parse_orders_count, "0").command == "orders"
+    assert (parse_switch("maintenance", "ON"), parse_switch("maintenance", "off")) == (True, False)
+    assert refused(parse_switch, "maintenance", "nyala").command == "maintenance"
+    assert parse_invoice("order", "trx20241228abc123") == "TRX20241228ABC123"
+    assert refused(parse_invoice, "order", "TRX-1; DROP").command == "order"
+
+
+def test_every_admin_command_has_a_syntax_and_an_example():
+    ctx = SimpleNamespace(sender=None, services={"payments": None, "broadcast": None})
+    assert set(AdminCommands(ctx).handlers) == set(admin_texts.USAGE)
+    for command in admin_texts.USAGE:
+        text = admin_texts.usage(command, "alasan <x> & y")
+        assert "Format:" in text and "Contoh:" in text and "&lt;x&gt; &amp; y" in text
+
+
+def test_long_lists_are_split_between_lines_under_the_telegram_limit():
+    lines = [f"<b>#{i}</b> " + "x" * 90 for i in range(200)]
+    messages = admin_texts.split_for_telegram(lines)
+    assert len(messages) > 1 and all(len(message) <= 4096 for message in messages)
+    assert "\n".join(messages).split("\n") == lines
