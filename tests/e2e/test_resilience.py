@@ -175,3 +175,24 @@ def test_debug_logging_still_hides_the_api_key_the_token_and_the_goods(make_shop
     logs = shop.logs()
     assert "[upd-" in logs and "[whk-" in logs, "correlation ids tag updates and webhooks"
     # the fixture's teardown checks the token, the api_key and every stock line
+
+
+def test_a_banned_user_gets_one_short_notice_and_nothing_else(shop, telegram):
+    from quickcart import users
+    from quickcart.models import ProcessedUpdate
+
+    product = shop.add_product(lines=LINES)
+    omar = telegram.user(9109, "Omar")
+    start(omar)
+    card = open_product(omar, product.name)
+    users.ban(ADMIN_ID, users.get(omar.id), "penipuan")
+    before = len(telegram.chat(omar.id).bot_messages())
+    handled = ProcessedUpdate.select().count()
+    for text in ("/start", "/produk", "halo", texts.BTN_BALANCE):
+        omar.send_text(text)
+    answer = omar.wait_for_answer(omar.press(card, texts.BTN_BUY))
+    telegram.wait_until(lambda: ProcessedUpdate.select().count() == handled + 5, what="all five handled")
+    after = telegram.chat(omar.id).bot_messages()[before:]
+    assert [m.plain_text() for m in after] == [texts.BANNED]
+    assert answer.text == texts.BANNED
+    assert Order.select().count() == 0
