@@ -14,7 +14,6 @@ import argparse
 import logging
 import signal
 import sys
-import threading
 
 from quickcart.config import ConfigError, load_config
 
@@ -50,9 +49,12 @@ def main(argv: list[str] | None = None) -> int:
     from quickcart.app import QuickCart, StartupError
     from quickcart.migrations import SchemaError
 
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    # Block the stop signals before any thread starts (threads inherit the
+    # mask) and take them with sigwait: a Python handler setting an Event is
+    # unreliable when the kernel hands the signal to another thread while the
+    # main thread sleeps.
+    stop_signals = {signal.SIGTERM, signal.SIGINT}
+    signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
 
     shop = QuickCart(config)
     try:
@@ -60,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     except (StartupError, SchemaError) as exc:
         print(f"quickcart: cannot start: {exc}", file=sys.stderr)
         return 2
-    stop.wait()
+    signal.sigwait(stop_signals)
     shop.stop()
     logging.shutdown()
     return 0

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import time
 
+from peewee import OperationalError
 from telebot import TeleBot
 from telebot.apihelper import ApiTelegramException
 
@@ -144,9 +145,13 @@ class QuickCart:
     # --- lifecycle ----------------------------------------------------------------
 
     def open(self) -> None:
-        """Open and migrate the database (also used by the maintenance commands)."""
-        open_database(self.config.database.path)
-        migrate(database)
+        """Open and migrate the database."""
+        try:
+            open_database(self.config.database.path)
+            migrate(database)
+        except (OSError, OperationalError) as exc:
+            raise StartupError(f"database.path: cannot open {self.config.database.path} ({exc}); its directory "
+                               "must exist and be writable by the user QuickCart runs as") from None
 
     def start(self) -> None:
         started = time.monotonic()

@@ -10,8 +10,8 @@ From the command line (a systemd timer or cron)::
 
     python quickcart.py --config config.ini backup [--output PATH]
 
-``PATH`` may be a file or a directory; the default is ``backups/`` next to
-the database. The file appears under its final name only when complete.
+``PATH`` is a directory (created if needed), or a file when it ends in
+``.db``; the default is ``backups/`` next to the database. The file appears under its final name only when complete.
 """
 from __future__ import annotations
 
@@ -73,7 +73,10 @@ def run_backup_command(database_path: Path, output: str | None) -> int:
         destination = Path(database_path).parent / "backups" / backup_name()
     else:
         destination = Path(output)
-        if destination.is_dir():
+        # A directory, existing or not, unless it is clearly a file name:
+        # "backups" or "backups/" must never become a file called "backups".
+        names_a_file = destination.suffix.lower() in (".db", ".sqlite", ".sqlite3") and not output.endswith("/")
+        if destination.is_dir() or not names_a_file:
             destination = destination / backup_name()
     destination.parent.mkdir(parents=True, exist_ok=True)
     open_database(database_path)

@@ -65,8 +65,29 @@ def migrate(db: SqliteDatabase) -> int:
     for version, description, step in STEPS:
         if version <= found:
             continue
-        with db.atomic("IMMEDIATE"):
-            step(db)
-            _set_version(db, version)
+        _run_step(db, version, step)
         log.info("database migrated to schema version %d (%s)", version, description)
     return found
+
+
+def _run_step(db: SqliteDatabase, version: int, step: Callable[[SqliteDatabase], None]) -> None:
+    """One step and its version bump, in one transaction.
+
+    Most ``playhouse.migrate`` operations (anything but adding a nullable
+    column) rebuild the table: create a copy, move the rows, drop the
+    original, rename the copy. With foreign keys enforced, dropping a table
+    that other rows point at fails, so this follows SQLite's own recipe for
+    such changes: foreign keys off around the transaction (the pragma is a
+    no-op inside one), ``foreign_key_check`` before committing.
+    """
+    db.execute_sql("PRAGMA foreign_keys = OFF")
+    try:
+        with db.atomic("IMMEDIATE"):
+            step(db)
+            broken = db.execute_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise SchemaError(f"schema step {version} would leave {len(broken)} row(s) pointing at "
+                                  f"nothing (first: table {broken[0][0]}, row {broken[0][1]}); not applied")
+            _set_version(db, version)
+    finally:
+        db.execute_sql("PRAGMA foreign_keys = ON")

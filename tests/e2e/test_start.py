@@ -56,3 +56,25 @@ def test_sigterm_stops_everything_within_seconds(shop):
     assert shop.stop() == 0
     assert time.monotonic() - started < 8
     assert "stopped" in shop.logs()
+
+
+def test_a_sigterm_and_a_ctrl_c_arriving_together_still_stop_cleanly(make_shop):
+    import os
+    import signal
+
+    for _ in range(6):
+        shop = make_shop()
+        os.kill(shop.process.pid, signal.SIGTERM)
+        os.kill(shop.process.pid, signal.SIGINT)
+        assert shop.process.wait(timeout=10) == 0
+        assert "stopped" in shop.logs()
+
+
+def test_an_unwritable_database_directory_is_one_line_and_status_2(make_shop, tmp_path):
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    shop = make_shop(overrides={"database": {"path": blocker / "quickcart.db"}}, wait=False)
+    shop.expected_status = 2
+    assert shop.process.wait(timeout=20) == 2
+    lines = shop.logs().strip().splitlines()
+    assert lines[-1].startswith("quickcart: cannot start: database.path:") and "Traceback" not in shop.logs()

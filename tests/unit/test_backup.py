@@ -70,3 +70,18 @@ def test_a_backup_finishes_while_another_connection_keeps_writing(db, tmp_path):
         writer.join()
     assert copies, "the backup did not finish while the shop kept writing"
     assert rows_in(copies[0], "audit_log") >= 40_000
+
+
+def test_an_output_directory_that_does_not_exist_yet_is_created_not_written_as_a_file(tmp_path):
+    from quickcart.backup import run_backup_command
+    from quickcart.db import close_database, database, open_database
+    from quickcart.migrations import migrate
+
+    source = tmp_path / "shop.db"
+    open_database(source)
+    migrate(database)
+    close_database()
+    assert run_backup_command(source, str(tmp_path / "nightly")) == 0
+    assert (tmp_path / "nightly").is_dir() and len(list((tmp_path / "nightly").glob("quickcart-*.db"))) == 1
+    assert run_backup_command(source, str(tmp_path / "one-off.db")) == 0
+    assert (tmp_path / "one-off.db").is_file()

@@ -1,0 +1,175 @@
+"""Schema migrations: an older database is brought forward on open, losing nothing.
+
+``tests/fixtures/schema_v1.db`` was made by the code at schema version 1
+(``tests/fixtures/make_schema_v1.py``). Each test works on a copy of it.
+"""
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from peewee import TextField
+from playhouse.migrate import SqliteMigrator
+from playhouse.migrate import migrate as run_operations
+
+from quickcart import migrations
+from quickcart.db import close_database, database, open_database
+from quickcart.migrations import SchemaError, current_version, migrate
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "schema_v1.db"
+TABLES = ("user", "product", "order", "order_item", "stock_line", "ledger_entry", "audit_log", "setting")
+
+
+def snapshot(path: Path) -> dict[str, list[tuple]]:
+    """Every row of every table, read with plain sqlite3, in a stable order."""
+    connection = sqlite3.connect(str(path))
+    try:
+        return {table: connection.execute(f'SELECT * FROM "{table}" ORDER BY 1').fetchall() for table in TABLES}
+    finally:
+        connection.close()
+
+
+def user_version(path: Path) -> int:
+    connection = sqlite3.connect(str(path))
+    try:
+        return connection.execute("PRAGMA user_version").fetchone()[0]
+    finally:
+        connection.close()
+
+
+def columns(path: Path, table: str) -> list[str]:
+    connection = sqlite3.connect(str(path))
+    try:
+        return [row[1] for row in connection.execute(f'PRAGMA table_info("{table}")')]
+    finally:
+        connection.close()
+
+
+@pytest.fixture
+def v1_copy(tmp_path):
+    copy = tmp_path / "quickcart.db"
+    shutil.copyfile(FIXTURE, copy)
+    yield copy
+    close_database()
+
+
+def _add_product_note(db) -> None:
+    run_operations(SqliteMigrator(db).add_column("product", "note", TextField(default="")))
+
+
+@pytest.fixture
+def future_step(monkeypatch):
+    """Pretend the code is at schema version 2, whose step adds ``product.note``."""
+    released = list(migrations.STEPS)
+
+    def install(step=_add_product_note):
+        monkeypatch.setattr(migrations, "STEPS", released + [(2, "add product.note", step)])
+        monkeypatch.setattr(migrations, "SCHEMA_VERSION", 2)
+    return install
+
+
+def test_the_fixture_is_a_version_1_database_with_rows_in_every_table():
+    assert user_version(FIXTURE) == 1
+    rows = snapshot(FIXTURE)
+    assert all(rows[table] for table in TABLES), {table: len(found) for table, found in rows.items()}
+    assert not Path(f"{FIXTURE}-wal").exists(), "the fixture must be one self-contained file"
+
+
+def test_a_version_1_database_opens_at_the_current_version_with_every_row_kept(v1_copy):
+    before = snapshot(v1_copy)
+    open_database(v1_copy)
+    assert migrate(database) == 1
+    assert current_version(database) == migrations.SCHEMA_VERSION
+    close_database()
+    assert snapshot(v1_copy) == before
+
+
+def test_a_new_step_upgrades_the_fixture_and_keeps_the_rows(v1_copy, future_step):
+    future_step()
+    before = snapshot(v1_copy)
+    open_database(v1_copy)
+    assert migrate(database) == 1
+    close_database()
+
+    assert user_version(v1_copy) == 2
+    assert "note" in columns(v1_copy, "product")
+    connection = sqlite3.connect(str(v1_copy))
+    assert connection.execute("PRAGMA foreign_key_check").fetchall() == []
+    connection.close()
+    after = snapshot(v1_copy)
+    assert after["product"] == [row + ("",) for row in before["product"]]
+    assert {table: rows for table, rows in after.items() if table != "product"} == {
+        table: rows for table, rows in before.items() if table != "product"}
+
+
+def test_a_step_that_leaves_dangling_rows_is_not_applied(v1_copy, future_step):
+    def drop_a_sold_product(db):
+        db.execute_sql("DELETE FROM product WHERE id = 1")  # stock lines and order items point at it
+
+    future_step(drop_a_sold_product)
+    before = snapshot(v1_copy)
+    open_database(v1_copy)
+    with pytest.raises(SchemaError, match="pointing at nothing"):
+        migrate(database)
+    assert database.execute_sql("PRAGMA foreign_keys").fetchone()[0] == 1
+    close_database()
+    assert user_version(v1_copy) == 1 and snapshot(v1_copy) == before
+
+
+def test_migrating_twice_changes_nothing_the_second_time(v1_copy, future_step):
+    future_step()
+    open_database(v1_copy)
+    migrate(database)
+    once = snapshot(v1_copy)
+    assert migrate(database) == 2
+    close_database()
+    assert snapshot(v1_copy) == once and user_version(v1_copy) == 2
+
+
+def test_an_interrupted_step_leaves_the_version_and_the_schema_unchanged(v1_copy, future_step):
+    def add_column_then_crash(db):
+        _add_product_note(db)
+        raise RuntimeError("power cut in the middle of the upgrade")
+
+    future_step(add_column_then_crash)
+    before = snapshot(v1_copy)
+    open_database(v1_copy)
+    with pytest.raises(RuntimeError, match="power cut"):
+        migrate(database)
+    close_database()
+    assert user_version(v1_copy) == 1
+    assert "note" not in columns(v1_copy, "product")
+    assert snapshot(v1_copy) == before
+
+    future_step()  # the next start, with the step working, resumes from version 1
+    open_database(v1_copy)
+    assert migrate(database) == 1
+    close_database()
+    assert user_version(v1_copy) == 2 and "note" in columns(v1_copy, "product")
+
+
+def test_a_database_newer_than_the_code_is_refused_and_left_alone(v1_copy):
+    connection = sqlite3.connect(str(v1_copy))
+    connection.execute("PRAGMA user_version = 99")
+    connection.close()
+    before = snapshot(v1_copy)
+    open_database(v1_copy)
+    with pytest.raises(SchemaError, match=r"schema version 99 is newer than this QuickCart understands"):
+        migrate(database)
+    close_database()
+    assert user_version(v1_copy) == 99 and snapshot(v1_copy) == before
+
+
+def test_a_foreign_database_without_a_version_is_refused(tmp_path):
+    path = tmp_path / "other.db"
+    connection = sqlite3.connect(str(path))
+    connection.execute("CREATE TABLE notes (body TEXT)")
+    connection.close()
+    open_database(path)
+    try:
+        with pytest.raises(SchemaError, match="no QuickCart schema version"):
+            migrate(database)
+    finally:
+        close_database()
