@@ -152,7 +152,8 @@ def stock_imported(product, result, available: int) -> str:
     return "\n".join(lines)
 
 
-STOCK_FILE_NOT_TXT = "⚠️ Kirim file <b>.txt</b> (teks UTF-8, satu item per baris) dengan caption <code>/addstock &lt;id&gt;</code>."
+STOCK_FILE_NOT_TXT = ("⚠️ Kirim file <b>.txt</b> (teks UTF-8, satu item per baris) dengan caption "
+                      "<code>/addstock &lt;id&gt;</code>.")
 STOCK_FILE_NOT_UTF8 = ("⚠️ File bukan teks UTF-8. Simpan ulang sebagai UTF-8 (di Notepad: Save As → "
                        "Encoding UTF-8) lalu kirim lagi. Tidak ada stok yang ditambahkan.")
 STOCK_FILE_EMPTY = "⚠️ File/pesan tidak berisi item. Tidak ada stok yang ditambahkan."

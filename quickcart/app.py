@@ -17,11 +17,10 @@ from peewee import OperationalError
 from telebot import TeleBot
 from telebot.apihelper import ApiTelegramException
 
-from quickcart import stats, texts, users
+from quickcart import stats, stock, texts, users
 from quickcart.broadcast import Broadcaster
 from quickcart.config import Config
 from quickcart.db import close_database, database, open_database
-from quickcart import stock
 from quickcart.delivery import Delivery
 from quickcart.handlers import account as account_handlers
 from quickcart.handlers import admin as admin_handlers
@@ -196,7 +195,7 @@ class QuickCart:
                                    "copy it again from @BotFather") from None
             log.warning("getMe failed (%s); polling will keep trying", exc.description)
             return
-        except Exception as exc:  # noqa: BLE001 - Telegram unreachable: start anyway, polling retries
+        except Exception as exc:
             log.warning("Telegram unreachable at start-up (%s); polling will keep trying",
                         exc.__class__.__name__)
             return
@@ -205,7 +204,7 @@ class QuickCart:
             from telebot.types import BotCommand
             self.bot.set_my_commands([BotCommand(name, description)
                                       for name, description in texts.MENU_COMMANDS])
-        except Exception as exc:  # noqa: BLE001 - the command menu is a nicety
+        except Exception as exc:
             log.warning("setMyCommands failed: %s", exc.__class__.__name__)
 
     # --- HTTP -------------------------------------------------------------------------
@@ -221,7 +220,7 @@ class QuickCart:
         try:
             database.execute_sql("SELECT 1").fetchone()
             services["database"] = "ok"
-        except Exception:  # noqa: BLE001 - reported, not raised
+        except Exception:
             log.exception("health: database check failed")
             services["database"] = "error"
         services["scheduler"] = "ok" if self.jobs.healthy else "stopped"

@@ -110,7 +110,7 @@ class Broadcaster:
     def _run(self, broadcast: Broadcast) -> None:
         try:
             self._broadcast(broadcast)
-        except Exception:  # noqa: BLE001 - a broadcast must never take the process down
+        except Exception:
             log.exception("broadcast failed")
         finally:
             database.close()  # this thread's connection
@@ -170,7 +170,7 @@ class Broadcaster:
             tally.failed += 1
             if exc.permanent and exc.error_code == 400:
                 return exc.description
-        except Exception:  # noqa: BLE001 - one user's failure must not stop the others
+        except Exception:
             log.exception("broadcast to user %s failed", user_id)
             tally.failed += 1
         return None

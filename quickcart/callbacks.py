@@ -76,5 +76,5 @@ def parse(data: str | None) -> Callback | None:
     if match is None:
         return None
     kinds = ACTIONS[parts[1]]
-    args = tuple(int(value) if kind == "int" else value for kind, value in zip(kinds, match.groups()))
+    args = tuple(int(value) if kind == "int" else value for kind, value in zip(kinds, match.groups(), strict=True))
     return Callback(parts[1], args)

@@ -16,9 +16,10 @@ from __future__ import annotations
 import configparser
 import os
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Mapping, TypeVar
+from typing import TypeVar
 
 from dotenv import dotenv_values
 

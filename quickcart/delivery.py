@@ -82,7 +82,7 @@ class Delivery:
         with correlation(cid):
             try:
                 self.deliver(order_id)
-            except Exception:  # noqa: BLE001 - the redelivery job will try again
+            except Exception:
                 log.exception("delivery of order %s failed", order_id)
 
     def deliver(self, order_id: int) -> bool:

@@ -16,7 +16,7 @@ import logging
 import re
 import secrets
 import sys
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 _correlation_id: contextvars.ContextVar[str] = contextvars.ContextVar("correlation_id", default="-")
 

@@ -13,7 +13,7 @@ of version N-1 to ``tests/fixtures`` for the upgrade test.
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 from peewee import SqliteDatabase
 

@@ -10,8 +10,17 @@ how they change live in the domain modules (``stock``, ``orders``,
 from __future__ import annotations
 
 from peewee import (
-    AutoField, BigIntegerField, BooleanField, Check, CharField, DateTimeField,
-    ForeignKeyField, IntegerField, Model, SQL, TextField,
+    SQL,
+    AutoField,
+    BigIntegerField,
+    BooleanField,
+    CharField,
+    Check,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    TextField,
 )
 
 from quickcart.db import database

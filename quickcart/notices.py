@@ -13,7 +13,7 @@ import logging
 import queue
 import threading
 import time
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from quickcart import texts
 from quickcart.telegram.sender import BotBlocked, Sender, TelegramError
@@ -95,5 +95,5 @@ class AdminNotifier:
                     log.warning("admin %s has not started the bot (or blocked it); notice skipped", admin_id)
                 except TelegramError as exc:
                     log.warning("admin notice to %s failed: %s", admin_id, exc.description)
-                except Exception:  # noqa: BLE001 - the notice thread must survive anything
+                except Exception:
                     log.exception("admin notice to %s failed", admin_id)

@@ -18,7 +18,17 @@ from peewee import IntegrityError, fn
 from quickcart import stock
 from quickcart.db import immediate
 from quickcart.models import (
-    CANCELLED, EXPIRED, PAID, PENDING, PURCHASE, QRIS, TOPUP, Order, OrderItem, Product, User,
+    CANCELLED,
+    EXPIRED,
+    PAID,
+    PENDING,
+    PURCHASE,
+    QRIS,
+    TOPUP,
+    Order,
+    OrderItem,
+    Product,
+    User,
 )
 from quickcart.money import qris_fee
 from quickcart.pakasir import Payment

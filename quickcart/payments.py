@@ -32,11 +32,25 @@ from quickcart.config import Config
 from quickcart.db import immediate
 from quickcart.delivery import Delivery
 from quickcart.models import (
-    BALANCE, CANCELLED, EXPIRED, PAID, PENDING, QRIS, Order, OrderItem, Product, User,
+    BALANCE,
+    CANCELLED,
+    EXPIRED,
+    PAID,
+    PENDING,
+    QRIS,
+    Order,
+    OrderItem,
+    Product,
+    User,
 )
 from quickcart.notices import AdminNotifier
 from quickcart.pakasir import (
-    PakasirClient, PakasirError, PakasirRejected, PakasirUnavailable, Payment, TransactionNotFound,
+    PakasirClient,
+    PakasirError,
+    PakasirRejected,
+    PakasirUnavailable,
+    Payment,
+    TransactionNotFound,
     TransactionStatus,
 )
 from quickcart.qr import render_qr_png

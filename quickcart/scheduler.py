@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
-from typing import Callable
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -53,7 +53,7 @@ class Jobs:
             with correlation(new_correlation_id(f"job-{name}")):
                 try:
                     func()
-                except Exception as exc:  # noqa: BLE001 - a job failure is reported, the scheduler lives on
+                except Exception as exc:
                     log.exception("job %s failed", name)
                     if self._on_error is not None:
                         self._on_error(f"{exc.__class__.__name__} in job {name}")

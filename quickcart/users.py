@@ -26,7 +26,7 @@ class TelegramIdentity:
         return " ".join(part for part in (self.first_name, self.last_name) if part)[:MAX_NAME]
 
     @classmethod
-    def from_telegram(cls, tg_user) -> "TelegramIdentity":
+    def from_telegram(cls, tg_user) -> TelegramIdentity:
         return cls(id=tg_user.id, first_name=tg_user.first_name or "",
                    last_name=tg_user.last_name, username=tg_user.username)
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 import hmac
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from flask import Flask, Response, jsonify, request
 from waitress.server import create_server

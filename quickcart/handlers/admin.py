@@ -23,12 +23,35 @@ from pathlib import Path
 from telebot import TeleBot, types
 
 from quickcart import (
-    admin_texts, audit, backup, balance, catalogue, orders, reports, settings, stats, stock, users,
+    admin_texts,
+    audit,
+    backup,
+    balance,
+    catalogue,
+    orders,
+    reports,
+    settings,
+    stats,
+    stock,
+    users,
 )
 from quickcart.admin_syntax import (
-    CommandText, UsageError, command_name, parse_add_balance, parse_add_product, parse_add_stock_head,
-    parse_ban, parse_edit_product, parse_invoice, parse_no_arguments, parse_orders_count,
-    parse_product_id, parse_set_role, parse_switch, parse_user_target, split_command,
+    CommandText,
+    UsageError,
+    command_name,
+    parse_add_balance,
+    parse_add_product,
+    parse_add_stock_head,
+    parse_ban,
+    parse_edit_product,
+    parse_invoice,
+    parse_no_arguments,
+    parse_orders_count,
+    parse_product_id,
+    parse_set_role,
+    parse_switch,
+    parse_user_target,
+    split_command,
 )
 from quickcart.broadcast import Broadcast, Broadcaster
 from quickcart.handlers.common import Context

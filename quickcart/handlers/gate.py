@@ -53,7 +53,7 @@ class Gate:
                 return
             try:
                 self._handle(update)
-            except Exception as exc:  # noqa: BLE001 - one bad update must not stop the others
+            except Exception as exc:
                 log.exception("handler failed")
                 self._ctx.notifier.error(f"{exc.__class__.__name__} while handling an update")
                 self._apologise(update)

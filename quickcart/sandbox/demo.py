@@ -63,7 +63,8 @@ class SampleProduct:
 
 
 def _netflix(i: int) -> str:
-    return f"Email: nf.premium{i:02d}@akundemo.id | Password: Nflx-{7310 + i * 37}-Dm | Profil {i % 5 + 1} | PIN {1000 + i * 111}"
+    return (f"Email: nf.premium{i:02d}@akundemo.id | Password: Nflx-{7310 + i * 37}-Dm | "
+            f"Profil {i % 5 + 1} | PIN {1000 + i * 111}")
 
 
 SAMPLE_CATALOGUE: tuple[SampleProduct, ...] = (
@@ -222,7 +223,7 @@ def stage(output_dir: Path, stream=None, catalogue_from: Path | None = None,
 def _stop_shop(shop: ShopProcess, out: Output, output_dir: Path) -> None:
     try:
         status = shop.stop()
-    except Exception:  # noqa: BLE001 - stop() has killed it after its timeout
+    except Exception:
         status = "killed after 15 s"
     if shop.log_path.exists():
         shutil.copyfile(shop.log_path, output_dir / "quickcart.log")

@@ -57,7 +57,8 @@ class ShopProcess:
         self.admin_token = admin_token
         sections: dict[str, dict[str, object]] = {
             "telegram": {"token": telegram.token, "api_url": telegram.base_url,
-                         "admin_ids": ",".join(map(str, admin_ids)), "welcome_sticker": "CAACAgIAAxkBAAIDbWkLZHuqPRCq-sticker"},
+                         "admin_ids": ",".join(map(str, admin_ids)),
+                         "welcome_sticker": "CAACAgIAAxkBAAIDbWkLZHuqPRCq-sticker"},
             "pakasir": {"project": pakasir.project, "api_key": pakasir.api_key,
                         "base_url": pakasir.base_url, "webhook_secret": pakasir.webhook_secret,
                         "poll_interval_seconds": 20, "timeout_seconds": 5},
@@ -73,8 +74,9 @@ class ShopProcess:
         self.process: subprocess.Popen | None = None
         self._log_handle = None
 
-    def start(self, wait: bool = True, timeout: float = 20.0) -> "ShopProcess":
-        self._log_handle = open(self.log_path, "ab")
+    def start(self, wait: bool = True, timeout: float = 20.0) -> ShopProcess:
+        # Open for the child's whole life; closed by stop()/kill().
+        self._log_handle = open(self.log_path, "ab")  # noqa: SIM115
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         env = {key: value for key, value in env.items() if not key.startswith("QUICKCART_")}
         polls_before = self.telegram.stats.get_updates_calls
@@ -121,7 +123,7 @@ class ShopProcess:
             self.process.wait()
         self._close_log()
 
-    def restart(self, timeout: float = 20.0) -> "ShopProcess":
+    def restart(self, timeout: float = 20.0) -> ShopProcess:
         self.stop()
         return self.start(timeout=timeout)
 

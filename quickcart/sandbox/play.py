@@ -97,7 +97,7 @@ class Session:
         out = self.st.out
         width = max(60, shutil.get_terminal_size((100, 24)).columns)
         number = 0
-        for title, group in zip(("pick:", "menu:"), self._choice_groups()):
+        for title, group in zip(("pick:", "menu:"), self._choice_groups(), strict=True):
             if not group:
                 continue
             line, lines = f"   {title}", []

@@ -18,8 +18,9 @@ import struct
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from quickcart.sandbox.telegram_format import (
     MAX_CALLBACK_ANSWER_LENGTH,

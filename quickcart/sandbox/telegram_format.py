@@ -122,7 +122,8 @@ class _OpenTag:
     start: int  # UTF-16 offset in the output
     argument: str = ""  # href of <a>, language of <code>
     expandable: bool = False
-    inner_code: tuple[int, str] | None = None  # (end, language) of a <code class="language-x"> that opened with this <pre>
+    # (end, language) of a <code class="language-x"> that opened with this <pre>
+    inner_code: tuple[int, str] | None = None
 
 
 class _HtmlParser:

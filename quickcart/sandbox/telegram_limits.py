@@ -11,9 +11,10 @@ import math
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import Any, Callable
+from typing import Any
 
 # Methods that post a message, the ones Telegram's flood limits count.
 SEND_METHODS = frozenset({
@@ -44,7 +45,7 @@ class FiredFault:
     time: float
     method: str
     chat_id: int | None
-    fault: "Fault"
+    fault: Fault
 
 
 @dataclass
@@ -84,7 +85,8 @@ class Fault:
         assert self.status is not None
         if self.status == 429:
             return too_many_requests(self.retry_after)
-        return {"ok": False, "error_code": self.status, "description": self.description or _default_description(self.status)}
+        return {"ok": False, "error_code": self.status,
+                "description": self.description or _default_description(self.status)}
 
 
 def _default_description(status: int) -> str:

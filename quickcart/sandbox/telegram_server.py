@@ -28,8 +28,9 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import IO, Any, Callable, TypeVar
+from typing import IO, Any, TypeVar
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from quickcart.sandbox.telegram_api import Params, TelegramBackend, Upload

@@ -22,8 +22,8 @@ import queue
 import random
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from telebot import TeleBot, types
 
@@ -98,7 +98,7 @@ class Poller:
                 updates = self.bot.get_updates(offset=self._offset, timeout=self._long_poll + 10,
                                                long_polling_timeout=self._long_poll,
                                                allowed_updates=ALLOWED_UPDATES)
-            except Exception as exc:  # noqa: BLE001 - any failure is waited out
+            except Exception as exc:
                 self.health.consecutive_errors += 1
                 delay = random.uniform(backoff / 2, backoff)
                 log.warning("getUpdates failed (%s: %s); retrying in %.1fs",
@@ -123,5 +123,5 @@ class Poller:
                 return
             try:
                 self._handle(update)
-            except Exception:  # noqa: BLE001 - the handler reports its own errors; a lane never dies
+            except Exception:
                 log.exception("update %s escaped its handler", getattr(update, "update_id", "?"))

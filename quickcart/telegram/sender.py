@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 import requests
 from telebot import TeleBot, types
@@ -87,7 +87,7 @@ class Sender:
     def _call(self, what: str, chat_id: int | None, func: Callable, *args, **kwargs):
         try:
             return func(*args, **kwargs)
-        except Exception as exc:  # noqa: BLE001 - translated below, re-raised if unknown
+        except Exception as exc:
             error = _translate(exc)
             if error is None:
                 return None
@@ -162,7 +162,7 @@ class Sender:
             raise TelegramError("file too large", permanent=True)
         try:
             data = self.bot.download_file(info.file_path)
-        except Exception as exc:  # noqa: BLE001 - translated
+        except Exception as exc:
             raise _translate(exc) or TelegramError("download failed", permanent=False) from None
         if len(data) > max_bytes:
             raise TelegramError("file too large", permanent=True)

@@ -128,7 +128,7 @@ class TelegramTransport:
         apihelper.CUSTOM_REQUEST_SENDER = self.request
 
     def close(self) -> None:
-        if apihelper.CUSTOM_REQUEST_SENDER == self.request:
+        if self.request == apihelper.CUSTOM_REQUEST_SENDER:
             apihelper.CUSTOM_REQUEST_SENDER = None
         self._session.close()
         self._poll_session.close()

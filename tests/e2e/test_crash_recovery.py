@@ -38,7 +38,7 @@ def test_a_paid_order_whose_message_never_went_out_is_sent_after_restart(shop, t
     invoice = invoice_of(qr)
     telegram.faults.add("sendMessage", status=502, chat_id=lina.id, times=50)
     pakasir.complete(invoice)
-    telegram.wait_until(lambda: Order.get(Order.invoice_id == invoice).status == PAID)
+    telegram.wait_until(lambda invoice=invoice: Order.get(Order.invoice_id == invoice).status == PAID)
     shop.kill()
     telegram.faults.clear()
     assert Order.get(Order.invoice_id == invoice).delivered_at is None
@@ -66,7 +66,7 @@ def test_sigkill_at_random_points_of_twenty_purchases_loses_and_doubles_nothing(
         start(buyer)
         qr = pay_by_qris(buyer, product.name)
         invoice = invoice_of(qr)
-        telegram.wait_until(lambda: Order.get(Order.invoice_id == invoice).qr_message_id)
+        telegram.wait_until(lambda invoice=invoice: Order.get(Order.invoice_id == invoice).qr_message_id)
         phase = rng.choice(phases)
         if phase == "qr_shown":
             shop.kill()
@@ -77,13 +77,13 @@ def test_sigkill_at_random_points_of_twenty_purchases_loses_and_doubles_nothing(
         elif phase == "delivery_refused":
             telegram.faults.add("sendMessage", status=502, chat_id=buyer.id, times=100)
             pakasir.complete(invoice)
-            telegram.wait_until(lambda: Order.get(Order.invoice_id == invoice).status == PAID)
+            telegram.wait_until(lambda invoice=invoice: Order.get(Order.invoice_id == invoice).status == PAID)
             shop.kill()
             telegram.faults.clear()
         else:
             pakasir.complete(invoice)
             buyer.wait_for_message(contains="Pesanan berhasil")
-            telegram.wait_until(lambda: Order.get(Order.invoice_id == invoice).delivered_at)
+            telegram.wait_until(lambda invoice=invoice: Order.get(Order.invoice_id == invoice).delivered_at)
             shop.kill()
     shop.start()
     for invoice in unpaid_after_kill:  # the customer pays after the restart
@@ -93,7 +93,8 @@ def test_sigkill_at_random_points_of_twenty_purchases_loses_and_doubles_nothing(
                         and Order.select().where(Order.status == PAID).count() == 20,
                         timeout=60, what="all twenty paid and delivered")
     for buyer in buyers:
-        assert successes(telegram, buyer.id) == 1, f"{buyer.first_name} got the goods {successes(telegram, buyer.id)} times"
+        got = successes(telegram, buyer.id)
+        assert got == 1, f"{buyer.first_name} got the goods {got} times"
     sold = list(StockLine.select().where(StockLine.state == SOLD))
     assert len(sold) == 20 and len({line.content for line in sold}) == 20
     assert len({line.order_id for line in sold}) == 20

@@ -150,7 +150,7 @@ def test_floods_are_dropped_with_one_notice_a_minute(shop, telegram, pakasir):
     start(maya)
     qr = pay_by_qris(maya, product.name)
     answers = [maya.wait_for_answer(maya.press(qr, texts.BTN_CHECK_STATUS)).text for _ in range(6)]
-    assert texts.PAYMENT_CHECK_LIMIT == answers[-1]
+    assert answers[-1] == texts.PAYMENT_CHECK_LIMIT
     assert all("belum masuk" in answer for answer in answers[:5])
     assert len(pakasir.requests_for("detail", invoice_of(qr))) <= 6
 

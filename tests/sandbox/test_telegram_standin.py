@@ -68,7 +68,8 @@ def pool() -> Iterator[ThreadPoolExecutor]:
 def poll_now(telegram: TelegramStandIn, offset: int | None = None) -> list[dict]:
     """getUpdates with timeout=0 (telebot itself turns a zero long-polling timeout into 10 s)."""
     params = {"timeout": 0} if offset is None else {"timeout": 0, "offset": offset}
-    return requests.get(telegram.api_url.format(telegram.token, "getUpdates"), params=params, timeout=5).json()["result"]
+    url = telegram.api_url.format(telegram.token, "getUpdates")
+    return requests.get(url, params=params, timeout=5).json()["result"]
 
 
 def api_error(call) -> ApiTelegramException:
@@ -193,8 +194,10 @@ def test_escaped_html_is_accepted_and_shown_unescaped(telegram, bot, budi):
 
 
 def test_markdown_with_an_unbalanced_marker_is_refused(bot, budi):
-    assert "can't parse entities" in api_error(lambda: bot.send_message(CHAT, "user_name", parse_mode="Markdown")).description
-    assert "can't parse entities" in api_error(lambda: bot.send_message(CHAT, "Rp 1.000", parse_mode="MarkdownV2")).description
+    markdown = api_error(lambda: bot.send_message(CHAT, "user_name", parse_mode="Markdown"))
+    markdown_v2 = api_error(lambda: bot.send_message(CHAT, "Rp 1.000", parse_mode="MarkdownV2"))
+    assert "can't parse entities" in markdown.description
+    assert "can't parse entities" in markdown_v2.description
     assert bot.send_message(CHAT, "*bold* user\\_name", parse_mode="Markdown").text == "bold user_name"
 
 
@@ -223,7 +226,8 @@ def test_inline_buttons_need_a_valid_action(bot, budi):
     bad_url = types.InlineKeyboardMarkup([[types.InlineKeyboardButton("Pay", url="javascript:alert(1)")]])
     assert "is invalid" in api_error(lambda: bot.send_message(CHAT, "x", reply_markup=bad_url)).description
     text_only = types.InlineKeyboardMarkup([[types.InlineKeyboardButton("Nothing")]])
-    assert "Text buttons are unallowed" in api_error(lambda: bot.send_message(CHAT, "x", reply_markup=text_only)).description
+    refused = api_error(lambda: bot.send_message(CHAT, "x", reply_markup=text_only))
+    assert "Text buttons are unallowed" in refused.description
 
 
 def test_a_photo_sent_by_telebot_is_kept_byte_exact_and_its_buttons_are_pressable(telegram, bot, budi):
@@ -529,5 +533,5 @@ def test_a_restarted_stand_in_keeps_its_port_and_pending_updates(telegram, bot):
     with pytest.raises(requests.exceptions.ConnectionError):
         bot.get_me()
     telegram.start()
-    assert apihelper.API_URL == telegram.api_url
+    assert telegram.api_url == apihelper.API_URL
     assert [u.message.text for u in bot.get_updates(long_polling_timeout=1)] == ["sent before the outage"]

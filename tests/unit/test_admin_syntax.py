@@ -5,9 +5,19 @@ import pytest
 
 from quickcart import admin_texts
 from quickcart.admin_syntax import (
-    UsageError, command_name, parse_add_balance, parse_add_product, parse_ban, parse_edit_pairs,
-    parse_edit_product, parse_invoice, parse_orders_count, parse_product_id, parse_set_role,
-    parse_switch, split_command,
+    UsageError,
+    command_name,
+    parse_add_balance,
+    parse_add_product,
+    parse_ban,
+    parse_edit_pairs,
+    parse_edit_product,
+    parse_invoice,
+    parse_orders_count,
+    parse_product_id,
+    parse_set_role,
+    parse_switch,
+    split_command,
 )
 from quickcart.handlers.admin import AdminCommands
 

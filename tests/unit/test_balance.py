@@ -23,9 +23,8 @@ def test_a_debit_beyond_the_balance_is_refused_and_changes_nothing(db):
     bob = make_user(2, "Bob")
     with immediate():
         balance.apply(bob.id, 10_000, balance.TOPUP)
-    with pytest.raises(balance.InsufficientBalance) as short:
-        with immediate():
-            balance.apply(bob.id, -10_001, balance.PURCHASE)
+    with pytest.raises(balance.InsufficientBalance) as short, immediate():
+        balance.apply(bob.id, -10_001, balance.PURCHASE)
     assert short.value.balance == 10_000
     assert User.get_by_id(bob.id).account_balance == 10_000
     assert LedgerEntry.select().count() == 1

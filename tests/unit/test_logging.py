@@ -7,8 +7,9 @@ from quickcart.logging_setup import mask, redact, register_secret
 
 def test_tokens_api_keys_and_query_strings_are_removed():
     register_secret("pk_live_verysecret")
-    line = ("GET http://127.0.0.1:8080/api/transactiondetail?project=x&amount=5&order_id=TRX1&api_key=pk_live_verysecret "
-            "and POST https://api.telegram.org/bot123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/sendMessage?chat_id=1&text=email:a@b pw:1")
+    line = ("GET http://127.0.0.1:8080/api/transactiondetail?project=x&amount=5&order_id=TRX1"
+            "&api_key=pk_live_verysecret and POST https://api.telegram.org/"
+            "bot123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/sendMessage?chat_id=1&text=email:a@b pw:1")
     cleaned = redact(line)
     assert "pk_live_verysecret" not in cleaned
     assert "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw" not in cleaned

@@ -4,10 +4,12 @@ from __future__ import annotations
 import threading
 
 import pytest
+
 from quickcart import balance, catalogue, stock
 from quickcart.models import AVAILABLE, CANCELLED, PAID, SOLD, LedgerEntry, Order, Product, StockLine, User
 from quickcart.payments import Outcome
 from tests.unit.helpers import make_user
+
 
 @pytest.fixture
 def product(db):

@@ -54,7 +54,10 @@ CALLS = [
 ]
 
 
-@pytest.mark.parametrize("make", CALLS, ids=[inspect.getsource(call).split("texts.")[1].split("(")[0] for call in CALLS])
+CALL_NAMES = [inspect.getsource(call).split("texts.")[1].split("(")[0] for call in CALLS]
+
+
+@pytest.mark.parametrize("make", CALLS, ids=CALL_NAMES)
 def test_each_template_parses_as_telegram_html(make):
     parsed = parse_formatted(make(), "HTML")
     assert "<script>" not in parsed.text or NASTY in parsed.text
