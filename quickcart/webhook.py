@@ -8,7 +8,9 @@ the hex HMAC-SHA256 of the raw body, compared in constant time.
 
 Answers, in the seed's error format: bad JSON or a missing field 400, bad or
 missing signature 401, unknown order 404, wrong amount 409, wrong project
-400, over 64 KiB 413 (checked by the web layer). Duplicates and webhooks
+400, over 64 KiB 413 (checked by the web layer), more than 10 a minute for
+one order 429 (each costs a ``transactiondetail`` call, and Pakasir itself
+retries at most 3 times, so a flood is forged). Duplicates and webhooks
 that ``transactiondetail`` does not confirm answer 200 and change nothing,
 so Pakasir stops retrying; the polling job keeps watching the order.
 """
@@ -22,11 +24,13 @@ from typing import Any
 
 from quickcart import orders
 from quickcart.payments import Outcome, PaymentService
+from quickcart.throttle import RateLimiter
 from quickcart.web import ApiError
 
 log = logging.getLogger(__name__)
 
 REQUIRED = {"order_id": str, "amount": int, "project": str, "status": str}
+CHECKS_PER_ORDER_PER_MINUTE = 10
 
 
 def signature_ok(secret: str, raw: bytes, supplied: str | None) -> bool:
@@ -60,6 +64,7 @@ class WebhookHandler:
         self._payments = payments
         self._project = project
         self._secret = secret
+        self._checks = RateLimiter(CHECKS_PER_ORDER_PER_MINUTE)
 
     def __call__(self, raw: bytes, signature: str | None) -> tuple[dict, int]:
         if self._secret and not signature_ok(self._secret, raw, signature):
@@ -84,6 +89,9 @@ class WebhookHandler:
             return {"status": "duplicate", "order_id": order.invoice_id}, 200
         if body["status"].lower() != "completed":
             return {"status": "ignored", "order_id": order.invoice_id}, 200
+        if not self._checks.hit(order.id).allowed:
+            log.warning("webhook flood for %s refused", order.invoice_id)
+            raise ApiError(429, "too many webhooks for this order", {"order_id": order.invoice_id})
         outcome = self._payments.confirm(order, "webhook")
         if outcome in (Outcome.PAID, Outcome.ALREADY_PAID):
             return {"status": "paid" if outcome is Outcome.PAID else "duplicate",

@@ -97,3 +97,11 @@ def test_duplicate_webhooks_answer_200_and_change_nothing(shop, telegram, pakasi
     assert order.status == PAID
     assert StockLine.select().where(StockLine.state == SOLD).count() == 1
     assert AuditLog.select().where(AuditLog.action == "payment.paid").count() == 1
+
+
+def test_a_flood_of_forged_webhooks_is_not_amplified_onto_pakasir(shop, telegram, pakasir):
+    customer, order = pending_order(shop, telegram)
+    statuses = [shop.post("/webhooks/pakasir", json=body_for(order)).status_code for _ in range(15)]
+    assert statuses.count(200) == 10 and statuses.count(429) == 5
+    assert len(pakasir.requests_for("detail", order.invoice_id)) <= 11  # ten webhooks, maybe one poll
+    assert Order.get_by_id(order.id).status == PENDING
