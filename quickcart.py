@@ -3,6 +3,7 @@
 
     python quickcart.py --config config.ini            # the shop
     python quickcart.py --config config.ini check-config
+    python quickcart.py --config config.ini check-data
     python quickcart.py --config config.ini backup [--output PATH]
 
 Wiring only: load and validate the configuration, set up logging, build the
@@ -21,8 +22,10 @@ from quickcart.config import ConfigError, load_config
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="quickcart.py", description="QuickCart Telegram shop bot")
     parser.add_argument("--config", default="config.ini", help="path to config.ini (default: %(default)s)")
-    parser.add_argument("command", nargs="?", default="run", choices=["run", "check-config", "backup"],
-                        help="run the shop (default), check the configuration, or back up the database")
+    parser.add_argument("command", nargs="?", default="run",
+                        choices=["run", "check-config", "check-data", "backup"],
+                        help="run the shop (default), check the configuration, check that the books "
+                             "add up, or back up the database")
     parser.add_argument("--output", help="backup: file or directory to write to "
                                          "(default: backups/ next to the database)")
     args = parser.parse_args(argv)
@@ -41,6 +44,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "check-config":
         from quickcart.checks import check_config
         return check_config(config)
+
+    if args.command == "check-data":
+        from quickcart.checks import check_data
+        return check_data(config)
 
     if args.command == "backup":
         from quickcart.backup import run_backup_command

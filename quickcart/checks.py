@@ -1,7 +1,10 @@
-"""``quickcart.py check-config``: is this configuration ready to go live?
+"""The owner's checks, one line per check (``ok`` or ``FAIL`` and why).
 
-One line per check, ``ok`` or ``FAIL`` with the reason; exit status 0 when
-all pass, 1 otherwise. Nothing is written anywhere.
+``quickcart.py check-config``: is this configuration ready to go live?
+``quickcart.py check-data``: do the books add up (every balance equals its
+ledger, every stock counter its lines, no reservation outlives its order)?
+
+Exit status 0 when all pass, 1 otherwise. Nothing is written anywhere.
 """
 from __future__ import annotations
 
@@ -69,4 +72,42 @@ def check_config(config: Config) -> int:
         print("warn admins: telegram.admin_ids is empty; nobody will get sale notices or run /admin")
     if not config.web.admin_token:
         print("info web: web.admin_token is empty; GET /admin/stats is off")
+    return 0 if all(results) else 1
+
+
+def check_data(config: Config) -> int:
+    """Read-only consistency checks of the shop's database."""
+    from quickcart import balance, stock
+    from quickcart.db import close_database, database, open_database
+    from quickcart.migrations import SCHEMA_VERSION, current_version
+    from quickcart.models import PENDING, RESERVED, Order, StockLine, User
+
+    path = Path(config.database.path)
+    if not path.exists():
+        _line(False, "database", f"{path} does not exist")
+        return 1
+    open_database(path)
+    try:
+        version = current_version(database)
+        results = [_line(version == SCHEMA_VERSION, "schema",
+                         f"version {version}" + ("" if version == SCHEMA_VERSION else
+                                                 f" (this QuickCart expects {SCHEMA_VERSION}; start it to migrate)"))]
+        drift = balance.verify()
+        results.append(_line(not drift, "ledger",
+                             f"{User.select().count()} balances equal the sum of their ledger" if not drift else
+                             "; ".join(f"user {d.user_id}: balance {d.balance} != ledger {d.ledger_sum}"
+                                       for d in drift[:10])))
+        counts = stock.verify_counts()
+        results.append(_line(not counts, "stock",
+                             "every product's stock count matches its available lines" if not counts else
+                             "; ".join(f"product {pid}: counter {stored} != {actual} lines"
+                                       for pid, stored, actual in counts[:10])))
+        stray = (StockLine.select().join(Order, on=(StockLine.order == Order.id))
+                 .where((StockLine.state == RESERVED) & (Order.status != PENDING)).count())
+        results.append(_line(stray == 0, "reservations",
+                             "every reserved line belongs to a pending order" if stray == 0 else
+                             f"{stray} line(s) reserved for orders that are no longer pending "
+                             "(released automatically within 10 minutes of running)"))
+    finally:
+        close_database()
     return 0 if all(results) else 1
