@@ -78,7 +78,7 @@ class QuickCart:
         self.ctx.services["broadcast"] = self.broadcaster
         self.router = CallbackRouter(self.sender)
         self.gate = Gate(self.bot, self.ctx)
-        self.poller = Poller(self.bot, self.gate.handle)
+        self.poller = Poller(self.bot, self.gate.handle, own_lanes=config.telegram.admin_ids)
         self.jobs = Jobs(on_error=self.notifier.error)
         self.web: WebServer | None = None
         self.pakasir.health.listener = self._pakasir_changed

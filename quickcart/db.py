@@ -35,7 +35,9 @@ PRAGMAS = (
     ("journal_mode", "wal"),
     ("synchronous", "full"),
     ("foreign_keys", 1),
-    ("cache_size", -16_000),  # 16 MB page cache per connection
+    # Each thread has its own connection: a modest page cache each keeps the
+    # process small (the OS page cache holds the file anyway).
+    ("cache_size", -2_000),  # 2 MB per connection
     ("temp_store", "memory"),
 )
 

@@ -104,7 +104,7 @@ def create_app(handlers: WebHandlers) -> Flask:
 class WebServer:
     """waitress in a background thread, stoppable."""
 
-    def __init__(self, app: Flask, host: str, port: int, threads: int = 8):
+    def __init__(self, app: Flask, host: str, port: int, threads: int = 4):
         self._server = create_server(app, host=host, port=port, threads=threads,
                                      ident="quickcart", clear_untrusted_proxy_headers=True,
                                      max_request_body_size=MAX_WEBHOOK_BYTES * 4)

@@ -7,6 +7,11 @@ go, which is at once when there is slack and later when there is not, and
 callers sleep until their moment. Reservations are handed out in order, so
 waiting callers are served first come, first served without polling.
 
+The two limits are taken one after the other: first the chat's slot, and
+only when the chat is ready the global one. Reserving both at once would let
+a message held back by its own chat (the fifth notice to one admin in a
+second) book a global slot seconds ahead and hold every other chat behind it.
+
 After a 429 the whole bot is paused for ``retry_after``: Telegram does not
 say whether the limit hit was the chat's or the bot's, so the safe reading
 is the bot's.
@@ -45,31 +50,37 @@ class Pacer:
         self._lock = threading.Lock()
         self._clock = clock
 
-    def reserve(self, chat_id: int | None) -> float:
-        """Reserve a slot; return the monotonic time at which to send."""
+    def reserve_chat(self, chat_id: int) -> float:
+        """Reserve the chat's next slot; return the monotonic time it opens."""
         with self._lock:
             now = self._clock()
-            moment = max(now, self._paused_until)
-            chat = None
-            if chat_id is not None:
-                chat = self._chats.pop(chat_id, None) or _Schedule()
-                moment = max(moment, chat.tat - self._chat_tolerance)
-            moment = max(moment, self._global.tat - self._global_tolerance)
+            chat = self._chats.pop(chat_id, None) or _Schedule()
+            moment = max(now, chat.tat - self._chat_tolerance)
+            chat.tat = max(chat.tat, moment) + self._chat_interval
+            self._chats[chat_id] = chat
+            self._trim(now)
+            return moment
+
+    def reserve_global(self) -> float:
+        """Reserve the bot's next slot (call when the chat is ready)."""
+        with self._lock:
+            moment = max(self._clock(), self._paused_until, self._global.tat - self._global_tolerance)
             self._global.tat = max(self._global.tat, moment) + self._global_interval
-            if chat is not None:
-                chat.tat = max(chat.tat, moment) + self._chat_interval
-                self._chats[chat_id] = chat
-                self._trim(now)
             return moment
 
     def wait(self, chat_id: int | None) -> float:
         """Block until this request may go; return how long it waited."""
         start = self._clock()
-        moment = self.reserve(chat_id)
+        if chat_id is not None:
+            self._sleep_until(self.reserve_chat(chat_id))
+        self._sleep_until(self.reserve_global())
+        return self._clock() - start
+
+    def _sleep_until(self, moment: float) -> None:
         while True:
             delay = max(moment, self.paused_until()) - self._clock()
             if delay <= 0:
-                return self._clock() - start
+                return
             time.sleep(delay)
 
     def pause(self, seconds: float) -> None:

@@ -5,7 +5,9 @@ storms are waited out with capped exponential backoff; the loop only ends on
 :meth:`Poller.stop`. Each update is handed to one of N lanes chosen by the
 user's id: a lane is a thread with a queue, so one user's updates are handled
 one after another, in order (a double tap is two calls in sequence, never
-two at once), while different users proceed in parallel.
+two at once), while different users proceed in parallel. Each admin has a
+lane of their own, so an admin's long job (a million-line stock import, a
+backup) never holds up the customers who would share that lane.
 
 Updates are confirmed to Telegram (by the next ``getUpdates`` offset) as
 soon as they are queued. Before handling, a lane claims the update id in the
@@ -22,7 +24,7 @@ import queue
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from telebot import TeleBot, types
@@ -52,14 +54,17 @@ class PollerHealth:
 
 class Poller:
     def __init__(self, bot: TeleBot, handle: Callable[[types.Update], None], lanes: int = 8,
-                 long_poll_seconds: int = 25, max_backoff: float = 5.0):
+                 long_poll_seconds: int = 25, max_backoff: float = 5.0, own_lanes: Iterable[int] = ()):
         self.bot = bot
         self._handle = handle
         self._long_poll = long_poll_seconds
         self._max_backoff = max_backoff
         self._stopping = threading.Event()
         self._offset: int | None = None
-        self._queues: list[queue.Queue] = [queue.Queue() for _ in range(lanes)]
+        self._shared = lanes
+        owners = sorted(set(own_lanes))
+        self._queues: list[queue.Queue] = [queue.Queue() for _ in range(lanes + len(owners))]
+        self._own_lane = {user_id: lanes + i for i, user_id in enumerate(owners)}
         self._lanes = [threading.Thread(target=self._lane, args=(q,), name=f"lane-{i}", daemon=True)
                        for i, q in enumerate(self._queues)]
         self._thread = threading.Thread(target=self._poll_loop, name="poller", daemon=True)
@@ -113,8 +118,11 @@ class Poller:
                 break  # not queued, not confirmed: Telegram keeps them for the next run
             for update in updates:
                 self.health.updates_received += 1
-                self._queues[update_user_id(update) % len(self._queues)].put(update)
+                self._queues[self._lane_for(update_user_id(update))].put(update)
                 self._offset = max(self._offset or 0, update.update_id + 1)
+
+    def _lane_for(self, user_id: int) -> int:
+        return self._own_lane.get(user_id, user_id % self._shared)
 
     def _lane(self, updates: queue.Queue) -> None:
         while True:

@@ -150,3 +150,18 @@ def test_malformed_stock_commands_answer_their_syntax_and_change_nothing(shop, t
     answer = ask(admin, text.format(id=product.id), expected).plain_text()
     assert "Contoh:" in answer
     assert db_snapshot() == before
+
+
+def test_a_customer_is_answered_while_an_admin_import_is_running(shop, telegram):
+    admin = start_admin(telegram)
+    product = shop.add_product(lines=["seed@mail.test:pw"])
+    data, _ = big_stock_file()
+    # Under one shared lane per (user id % 8) this customer would wait for the whole import.
+    neighbour = telegram.user(ADMIN_ID + 8, "Tetangga")
+    admin.send_document("stok.txt", data, caption=f"/addstock {product.id}")
+    admin.wait_for_message(contains="Mengimpor")
+    neighbour.send_text("/start")
+    neighbour.wait_for_message(contains="Selamat datang", timeout=10)
+    assert not any("Ditambahkan" in (m.text or "") for m in telegram.chat(ADMIN_ID).bot_messages()), \
+        "the customer was answered only after the import"
+    admin.wait_for_message(contains="Ditambahkan", timeout=60)
