@@ -32,8 +32,14 @@ def _create_all(db: SqliteDatabase) -> None:
     db.create_tables(ALL_MODELS)
 
 
+def _index_orders_for_background_jobs(db: SqliteDatabase) -> None:
+    db.execute_sql('CREATE INDEX IF NOT EXISTS "order_status_delivered_at" ON "order" ("status", "delivered_at")')
+    db.execute_sql('CREATE INDEX IF NOT EXISTS "order_status_closed_at" ON "order" ("status", "closed_at")')
+
+
 STEPS: list[Step] = [
     (1, "initial schema", _create_all),
+    (2, "index the orders the background jobs look for", _index_orders_for_background_jobs),
 ]
 
 SCHEMA_VERSION = STEPS[-1][0]

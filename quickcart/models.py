@@ -149,6 +149,11 @@ class Order(BaseModel):
             (("user", "created_at"), False),
             (("status", "expires_at"), False),
             (("status", "paid_at"), False),
+            # What the background jobs look for. Without these, the redelivery
+            # job (every 30 s) reads every paid order, 0.6 s at 450,000, and
+            # the late-payment poll (every 10 s) every expired or cancelled one.
+            (("status", "delivered_at"), False),
+            (("status", "closed_at"), False),
         )
 
     @property

@@ -61,12 +61,13 @@ def _add_product_note(db) -> None:
 
 @pytest.fixture
 def future_step(monkeypatch):
-    """Pretend the code is at schema version 2, whose step adds ``product.note``."""
+    """Pretend the code is one schema version ahead, whose step adds ``product.note``."""
     released = list(migrations.STEPS)
+    future = migrations.SCHEMA_VERSION + 1
 
     def install(step=_add_product_note):
-        monkeypatch.setattr(migrations, "STEPS", released + [(2, "add product.note", step)])
-        monkeypatch.setattr(migrations, "SCHEMA_VERSION", 2)
+        monkeypatch.setattr(migrations, "STEPS", released + [(future, "add product.note", step)])
+        monkeypatch.setattr(migrations, "SCHEMA_VERSION", future)
     return install
 
 
@@ -93,7 +94,7 @@ def test_a_new_step_upgrades_the_fixture_and_keeps_the_rows(v1_copy, future_step
     assert migrate(database) == 1
     close_database()
 
-    assert user_version(v1_copy) == 2
+    assert user_version(v1_copy) == migrations.SCHEMA_VERSION
     assert "note" in columns(v1_copy, "product")
     connection = sqlite3.connect(str(v1_copy))
     assert connection.execute("PRAGMA foreign_key_check").fetchall() == []
@@ -115,7 +116,7 @@ def test_a_step_that_leaves_dangling_rows_is_not_applied(v1_copy, future_step):
         migrate(database)
     assert database.execute_sql("PRAGMA foreign_keys").fetchone()[0] == 1
     close_database()
-    assert user_version(v1_copy) == 1 and snapshot(v1_copy) == before
+    assert user_version(v1_copy) == migrations.SCHEMA_VERSION - 1 and snapshot(v1_copy) == before
 
 
 def test_migrating_twice_changes_nothing_the_second_time(v1_copy, future_step):
@@ -123,9 +124,9 @@ def test_migrating_twice_changes_nothing_the_second_time(v1_copy, future_step):
     open_database(v1_copy)
     migrate(database)
     once = snapshot(v1_copy)
-    assert migrate(database) == 2
+    assert migrate(database) == migrations.SCHEMA_VERSION
     close_database()
-    assert snapshot(v1_copy) == once and user_version(v1_copy) == 2
+    assert snapshot(v1_copy) == once and user_version(v1_copy) == migrations.SCHEMA_VERSION
 
 
 def test_an_interrupted_step_leaves_the_version_and_the_schema_unchanged(v1_copy, future_step):
@@ -139,15 +140,15 @@ def test_an_interrupted_step_leaves_the_version_and_the_schema_unchanged(v1_copy
     with pytest.raises(RuntimeError, match="power cut"):
         migrate(database)
     close_database()
-    assert user_version(v1_copy) == 1
+    assert user_version(v1_copy) == migrations.SCHEMA_VERSION - 1  # the released steps before it stay
     assert "note" not in columns(v1_copy, "product")
     assert snapshot(v1_copy) == before
 
-    future_step()  # the next start, with the step working, resumes from version 1
+    future_step()  # the next start, with the step working, resumes where it stopped
     open_database(v1_copy)
-    assert migrate(database) == 1
+    assert migrate(database) == migrations.SCHEMA_VERSION - 1
     close_database()
-    assert user_version(v1_copy) == 2 and "note" in columns(v1_copy, "product")
+    assert user_version(v1_copy) == migrations.SCHEMA_VERSION and "note" in columns(v1_copy, "product")
 
 
 def test_a_database_newer_than_the_code_is_refused_and_left_alone(v1_copy):
@@ -173,3 +174,15 @@ def test_a_foreign_database_without_a_version_is_refused(tmp_path):
             migrate(database)
     finally:
         close_database()
+
+
+def test_an_upgraded_database_has_the_indexes_the_background_jobs_need(v1_copy):
+    open_database(v1_copy)
+    migrate(database)
+    undelivered = database.execute_sql(
+        'EXPLAIN QUERY PLAN SELECT id FROM "order" WHERE status = ? AND delivered_at IS NULL', ("paid",)).fetchall()
+    recently_closed = database.execute_sql(
+        'EXPLAIN QUERY PLAN SELECT id FROM "order" WHERE status = ? AND closed_at > ?', ("expired", "2026")).fetchall()
+    close_database()
+    assert "order_status_delivered_at" in str(undelivered)
+    assert "order_status_closed_at" in str(recently_closed)
