@@ -165,6 +165,7 @@ class QuickCart:
         except OSError as exc:
             raise StartupError(f"web.port: cannot listen on {self.config.web.host}:"
                                f"{self.config.web.port} ({exc.strerror or exc})") from None
+        self.sender.outbox.start()
         self.notifier.start()
         self.jobs.once(self._recover, "recovery")
         self.jobs.start()
@@ -177,6 +178,7 @@ class QuickCart:
         log.info("stopping")
         self.poller.stop()
         self.broadcaster.stop()
+        self.sender.outbox.stop()
         if self.web is not None:
             self.web.stop()
         self.jobs.stop()

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from quickcart import admin_texts, audit
 from quickcart.db import database
 from quickcart.models import User
+from quickcart.telegram.pacing import BULK, sending_priority
 from quickcart.telegram.sender import BotBlocked, Sender, TelegramError
 
 log = logging.getLogger(__name__)
@@ -109,7 +110,8 @@ class Broadcaster:
 
     def _run(self, broadcast: Broadcast) -> None:
         try:
-            self._broadcast(broadcast)
+            with sending_priority(BULK):  # customers' own messages go first
+                self._broadcast(broadcast)
         except Exception:
             log.exception("broadcast failed")
         finally:

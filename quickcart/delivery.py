@@ -22,6 +22,7 @@ from quickcart import orders, stock, texts
 from quickcart.logging_setup import correlation, current_correlation_id
 from quickcart.models import PAID, Order, User
 from quickcart.notices import AdminNotifier
+from quickcart.telegram.pacing import URGENT, sending_priority
 from quickcart.telegram.sender import MAX_TEXT, BotBlocked, MessageGone, Sender, TelegramError
 from quickcart.timeutil import utcnow
 
@@ -93,7 +94,8 @@ class Delivery:
         if order.delivered_at is not None:
             return True
         try:
-            self._send(order)
+            with sending_priority(URGENT):  # the customer has paid and is waiting
+                self._send(order)
         except BotBlocked:
             self._record_failure(order, "user blocked the bot", counts=True)
             return False

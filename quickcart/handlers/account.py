@@ -53,7 +53,7 @@ def register(bot: TeleBot, ctx: Context, router: CallbackRouter) -> None:
     @bot.message_handler(func=lambda m: m.text == texts.BTN_HISTORY, chat_types=["private"])
     def show_history(message: types.Message) -> None:
         user = ctx.user_of(message.from_user)
-        ctx.sender.send_text(message.chat.id, *history_screen(user, 0))
+        ctx.sender.post_text(message.chat.id, *history_screen(user, 0))
 
     @router.route("hist")
     def history_page(call: types.CallbackQuery, cb: Callback, user: User) -> None:
@@ -84,4 +84,4 @@ def register(bot: TeleBot, ctx: Context, router: CallbackRouter) -> None:
     def show_account(message: types.Message) -> None:
         user = ctx.user_of(message.from_user)
         paid, spent = orders.purchase_totals(user)
-        ctx.sender.send_text(message.chat.id, texts.account(user, paid, spent), main_menu())
+        ctx.sender.post_text(message.chat.id, texts.account(user, paid, spent), main_menu())

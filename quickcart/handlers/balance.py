@@ -86,7 +86,7 @@ def register(bot: TeleBot, ctx: Context, router: CallbackRouter) -> None:
     @bot.message_handler(func=lambda m: m.text == texts.BTN_BALANCE, chat_types=["private"])
     def show_balance(message: types.Message) -> None:
         user = ctx.user_of(message.from_user)
-        ctx.sender.send_text(message.chat.id, *balance_screen(user))
+        ctx.sender.post_text(message.chat.id, *balance_screen(user))
 
     @router.route("bal")
     def topup_menu(call: types.CallbackQuery, cb: Callback, user: User) -> None:
@@ -109,7 +109,7 @@ def register(bot: TeleBot, ctx: Context, router: CallbackRouter) -> None:
     def topup_custom(call: types.CallbackQuery, cb: Callback, user: User) -> None:
         prompts.ask(user.id)
         ctx.sender.answer(call.id)
-        ctx.sender.send_text(call.message.chat.id, texts.topup_ask_amount(shop.topup_min, shop.topup_max))
+        ctx.sender.post_text(call.message.chat.id, texts.topup_ask_amount(shop.topup_min, shop.topup_max))
 
     @bot.message_handler(func=lambda m: bool(m.text) and not m.text.startswith("/")
                          and prompts.waiting(m.from_user.id), chat_types=["private"])
@@ -120,9 +120,9 @@ def register(bot: TeleBot, ctx: Context, router: CallbackRouter) -> None:
         except ValueError:
             amount = 0
         if not shop.topup_min <= amount <= shop.topup_max:
-            ctx.sender.send_text(message.chat.id, texts.topup_invalid_amount(shop.topup_min, shop.topup_max))
+            ctx.sender.post_text(message.chat.id, texts.topup_invalid_amount(shop.topup_min, shop.topup_max))
             return
         prompts.done(user.id)
         failure = start_topup(user, amount, f"{user.id}-m{message.message_id}", message.chat.id)
         if failure is not None:
-            ctx.sender.send_text(message.chat.id, failure)
+            ctx.sender.post_text(message.chat.id, failure)

@@ -20,7 +20,6 @@ from quickcart import settings, texts, users
 from quickcart.db import database
 from quickcart.handlers.common import MAX_TEXT_IN, Context
 from quickcart.logging_setup import correlation
-from quickcart.telegram.sender import TelegramError
 from quickcart.throttle import RateLimiter
 from quickcart.timeutil import utcnow
 
@@ -81,7 +80,7 @@ class Gate:
         kind = "press" if call else "message"
         log.info("%s from user %s", kind, user.id)
         if message is not None and len(message.text or message.caption or "") > MAX_TEXT_IN:
-            self._ctx.sender.send_text(chat.id, texts.TEXT_TOO_LONG)
+            self._ctx.sender.post_text(chat.id, texts.TEXT_TOO_LONG)
             return
         if not self._admitted(user, chat.id, call):
             return
@@ -94,7 +93,7 @@ class Gate:
             if call is not None:
                 sender.answer(call.id, texts.BANNED, alert=True)
             elif users.claim_ban_notice(user.id):
-                sender.send_text(chat_id, texts.BANNED)
+                sender.post_text(chat_id, texts.BANNED)
             return False
         limiter = self._presses if call is not None else self._messages
         verdict = limiter.hit(user.id, ADMIN_PER_MINUTE if is_admin else None)
@@ -103,13 +102,13 @@ class Gate:
             if call is not None:
                 sender.answer(call.id, texts.FLOOD if verdict.notify else None)
             elif verdict.notify:
-                sender.send_text(chat_id, texts.FLOOD)
+                sender.post_text(chat_id, texts.FLOOD)
             return False
         if not is_admin and settings.maintenance_on():
             if call is not None:
                 sender.answer(call.id, texts.MAINTENANCE, alert=True)
             else:
-                sender.send_text(chat_id, texts.MAINTENANCE)
+                sender.post_text(chat_id, texts.MAINTENANCE)
             return False
         return True
 
@@ -123,10 +122,7 @@ class Gate:
             self._ctx.services["delivery"].redeliver_to(member.from_user.id)
 
     def _apologise(self, update: types.Update) -> None:
-        try:
-            if update.callback_query is not None:
-                self._ctx.sender.answer(update.callback_query.id, texts.ERROR, alert=True)
-            elif update.message is not None:
-                self._ctx.sender.send_text(update.message.chat.id, texts.ERROR)
-        except TelegramError:
-            pass
+        if update.callback_query is not None:
+            self._ctx.sender.answer(update.callback_query.id, texts.ERROR, alert=True)
+        elif update.message is not None:
+            self._ctx.sender.post_text(update.message.chat.id, texts.ERROR)

@@ -18,6 +18,7 @@ from quickcart.callbacks import Callback, encode
 from quickcart.handlers.common import CallbackRouter, Context, inline
 from quickcart.models import User
 from quickcart.payments import CheckoutFailure, PaymentService
+from quickcart.telegram.pacing import URGENT, sending_priority
 from quickcart.telegram.sender import MessageGone, TelegramError
 from quickcart.timeutil import format_jakarta
 
@@ -123,8 +124,9 @@ def send_qr(ctx: Context, payments: PaymentService, chat_id: int, checkout) -> b
         [(texts.BTN_CANCEL, encode("cnl", order.id))],
     ])
     try:
-        sent = ctx.sender.send_photo(chat_id, checkout.qr_png, caption, markup,
-                                     filename=f"{order.invoice_id}.png")
+        with sending_priority(URGENT):  # the customer is waiting to pay
+            sent = ctx.sender.send_photo(chat_id, checkout.qr_png, caption, markup,
+                                         filename=f"{order.invoice_id}.png")
     except TelegramError as exc:
         log.warning("QR for %s could not be sent (%s); cancelling", order.invoice_id, exc.description)
         payments.abandon(order)
@@ -169,7 +171,7 @@ def register(bot: TeleBot, ctx: Context, router: CallbackRouter) -> None:
     @bot.message_handler(func=lambda m: m.text == texts.BTN_PRODUCTS, chat_types=["private"])
     def open_catalogue(message: types.Message) -> None:
         user = ctx.user_of(message.from_user)
-        ctx.sender.send_text(message.chat.id, *screens.categories(user))
+        ctx.sender.post_text(message.chat.id, *screens.categories(user))
 
     @router.route("noop")
     def noop(call: types.CallbackQuery, cb: Callback, user: User) -> None:

@@ -7,7 +7,6 @@ from telebot import TeleBot, types
 
 from quickcart import texts
 from quickcart.handlers.common import Context, main_menu
-from quickcart.telegram.sender import TelegramError
 
 log = logging.getLogger(__name__)
 
@@ -20,12 +19,9 @@ def register(bot: TeleBot, ctx: Context) -> None:
         user = ctx.user_of(message.from_user)
         sticker = ctx.config.telegram.welcome_sticker
         if sticker:
-            try:
-                ctx.sender.send_sticker(message.chat.id, sticker)
-            except TelegramError as exc:
-                # A sticker id from another bot is refused; the greeting still matters.
-                log.warning("welcome sticker not sent: %s", exc.description)
-        ctx.sender.send_text(message.chat.id, texts.welcome(user.name or "Kak", shop.name), main_menu())
+            # A sticker id from another bot is refused: logged, the greeting still goes.
+            ctx.sender.post_sticker(message.chat.id, sticker)
+        ctx.sender.post_text(message.chat.id, texts.welcome(user.name or "Kak", shop.name), main_menu())
 
     @bot.message_handler(commands=["bantuan", "help"], chat_types=["private"])
     def help_command(message: types.Message) -> None:
@@ -33,7 +29,7 @@ def register(bot: TeleBot, ctx: Context) -> None:
 
     @bot.message_handler(func=lambda m: m.text == texts.BTN_HELP, chat_types=["private"])
     def show_help(message: types.Message) -> None:
-        ctx.sender.send_text(message.chat.id, texts.help_text(shop.name, shop.support_contact,
+        ctx.sender.post_text(message.chat.id, texts.help_text(shop.name, shop.support_contact,
                                                               ctx.config.pakasir.qr_ttl_minutes),
                              main_menu())
 
@@ -45,10 +41,10 @@ def register_fallbacks(bot: TeleBot, ctx: Context) -> None:
     def unknown_command(message: types.Message) -> None:
         # Admin commands from non-admins land here too: the same answer as
         # any unknown command, so nothing hints that they exist.
-        ctx.sender.send_text(message.chat.id, texts.UNKNOWN_COMMAND, main_menu())
+        ctx.sender.post_text(message.chat.id, texts.UNKNOWN_COMMAND, main_menu())
 
     @bot.message_handler(func=lambda m: True, chat_types=["private"],
                          content_types=["text", "document", "photo", "sticker", "voice", "video",
                                         "audio", "animation", "contact", "location", "video_note"])
     def unknown_message(message: types.Message) -> None:
-        ctx.sender.send_text(message.chat.id, texts.UNKNOWN_TEXT, main_menu())
+        ctx.sender.post_text(message.chat.id, texts.UNKNOWN_TEXT, main_menu())

@@ -1,16 +1,22 @@
-"""Pacing outgoing messages to Telegram's limits.
+"""Pacing outgoing messages to Telegram's limits, most important first.
 
 Telegram allows a bot about 30 messages a second overall and about one a
-second per chat, with short bursts tolerated. Each limit is a GCRA
-("generic cell rate") schedule: a request is given the earliest moment it may
-go, which is at once when there is slack and later when there is not, and
-callers sleep until their moment. Reservations are handed out in order, so
-waiting callers are served first come, first served without polling.
+second per chat, with short bursts tolerated. The per-chat limit is a GCRA
+("generic cell rate") schedule: a message is given the earliest moment its
+chat may receive another, at once when there is slack. Only when its chat
+is ready does a message queue for the bot-wide budget; otherwise a message
+held back by its own chat (the fifth notice to one admin in a second) would
+book a global slot ahead and hold every other chat behind it.
 
-The two limits are taken one after the other: first the chat's slot, and
-only when the chat is ready the global one. Reserving both at once would let
-a message held back by its own chat (the fifth notice to one admin in a
-second) book a global slot seconds ahead and hold every other chat behind it.
+The bot-wide budget is handed out by priority, then in arrival order:
+
+- ``URGENT``: what a paying customer waits for — the QR code, the goods;
+- ``NORMAL``: replies to what someone just did;
+- ``BULK``: broadcasts, which may take minutes anyway.
+
+So in a rush (a promotion brings two hundred customers at once) the QR
+codes and deliveries go out first, and a broadcast never slows the shop.
+Callers set the priority for a block of sends with :func:`sending_priority`.
 
 After a 429 the whole bot is paused for ``retry_after``: Telegram does not
 say whether the limit hit was the chat's or the bot's, so the safe reading
@@ -18,21 +24,45 @@ is the bot's.
 """
 from __future__ import annotations
 
+import contextlib
+import heapq
+import itertools
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+
+URGENT = 0
+NORMAL = 1
+BULK = 2
+
+_priority = threading.local()
+
+
+@contextlib.contextmanager
+def sending_priority(level: int) -> Iterator[None]:
+    """Sends made by this thread inside the block get ``level``."""
+    previous = getattr(_priority, "level", NORMAL)
+    _priority.level = level
+    try:
+        yield
+    finally:
+        _priority.level = previous
+
+
+def current_priority() -> int:
+    return getattr(_priority, "level", NORMAL)
 
 
 @dataclass
 class _Schedule:
-    """GCRA state: the theoretical arrival time of the next request."""
+    """GCRA state: the theoretical arrival time of the next message."""
     tat: float = 0.0
 
 
 class Pacer:
-    """Hands out send times that keep to a global and a per-chat rate."""
+    """Decides when each message may go, within a global and a per-chat rate."""
 
     def __init__(self, global_rate: float = 29.0, global_burst: int = 10,
                  chat_rate: float = 1.0, chat_burst: int = 4, max_chats: int = 50_000,
@@ -47,12 +77,14 @@ class Pacer:
         self._chats: OrderedDict[int, _Schedule] = OrderedDict()
         self._max_chats = max_chats
         self._paused_until = 0.0
-        self._lock = threading.Lock()
+        self._waiting: list[tuple[int, int]] = []  # heap of (priority, arrival) for the global budget
+        self._arrivals = itertools.count()
+        self._cond = threading.Condition()
         self._clock = clock
 
     def reserve_chat(self, chat_id: int) -> float:
         """Reserve the chat's next slot; return the monotonic time it opens."""
-        with self._lock:
+        with self._cond:
             now = self._clock()
             chat = self._chats.pop(chat_id, None) or _Schedule()
             moment = max(now, chat.tat - self._chat_tolerance)
@@ -61,39 +93,53 @@ class Pacer:
             self._trim(now)
             return moment
 
-    def reserve_global(self) -> float:
-        """Reserve the bot's next slot (call when the chat is ready)."""
-        with self._lock:
-            moment = max(self._clock(), self._paused_until, self._global.tat - self._global_tolerance)
-            self._global.tat = max(self._global.tat, moment) + self._global_interval
-            return moment
+    def take_global(self, priority: int = NORMAL) -> None:
+        """Block until the bot-wide budget has a slot for this message."""
+        with self._cond:
+            ticket = (priority, next(self._arrivals))
+            heapq.heappush(self._waiting, ticket)
+            self._cond.notify_all()  # a more urgent message becomes first in line
+            try:
+                while True:
+                    if self._waiting[0] == ticket:
+                        now = self._clock()
+                        opens = max(self._paused_until, self._global.tat - self._global_tolerance)
+                        if opens <= now:
+                            heapq.heappop(self._waiting)
+                            self._global.tat = max(self._global.tat, now) + self._global_interval
+                            self._cond.notify_all()
+                            return
+                        self._cond.wait(opens - now)
+                    else:
+                        self._cond.wait()
+            except BaseException:
+                self._waiting.remove(ticket)
+                heapq.heapify(self._waiting)
+                self._cond.notify_all()
+                raise
 
-    def wait(self, chat_id: int | None) -> float:
-        """Block until this request may go; return how long it waited."""
+    def wait(self, chat_id: int | None, priority: int | None = None) -> float:
+        """Block until this message may go; return how long it waited."""
         start = self._clock()
         if chat_id is not None:
-            self._sleep_until(self.reserve_chat(chat_id))
-        self._sleep_until(self.reserve_global())
+            opens = self.reserve_chat(chat_id)
+            while (delay := opens - self._clock()) > 0:
+                time.sleep(delay)
+        self.take_global(current_priority() if priority is None else priority)
         return self._clock() - start
-
-    def _sleep_until(self, moment: float) -> None:
-        while True:
-            delay = max(moment, self.paused_until()) - self._clock()
-            if delay <= 0:
-                return
-            time.sleep(delay)
 
     def pause(self, seconds: float) -> None:
         """Hold every send for ``seconds`` (Telegram answered 429)."""
-        with self._lock:
+        with self._cond:
             self._paused_until = max(self._paused_until, self._clock() + seconds)
+            self._cond.notify_all()
 
     def paused_until(self) -> float:
-        with self._lock:
+        with self._cond:
             return self._paused_until
 
     def tracked_chats(self) -> int:
-        with self._lock:
+        with self._cond:
             return len(self._chats)
 
     def _trim(self, now: float) -> None:

@@ -13,7 +13,9 @@ Every call goes through :class:`~quickcart.telegram.transport.TelegramTransport`
   could help (``permanent=False``) or not.
 
 All texts are HTML (``parse_mode="HTML"``); callers escape what they insert.
-Message texts never reach a log line.
+Message texts never reach a log line. ``post_*`` sends through the
+:class:`~quickcart.telegram.outbox.Outbox`, for replies a handler does not
+need to wait for.
 """
 from __future__ import annotations
 
@@ -24,6 +26,8 @@ from collections.abc import Callable
 import requests
 from telebot import TeleBot, types
 from telebot.apihelper import ApiException, ApiTelegramException
+
+from quickcart.telegram.outbox import Outbox
 
 log = logging.getLogger(__name__)
 
@@ -79,9 +83,11 @@ def _translate(exc: Exception) -> TelegramError | None:
 class Sender:
     """Send, edit and delete messages; answer button presses."""
 
-    def __init__(self, bot: TeleBot, on_blocked: Callable[[int], None] | None = None):
+    def __init__(self, bot: TeleBot, on_blocked: Callable[[int], None] | None = None,
+                 outbox: Outbox | None = None):
         self.bot = bot
         self._on_blocked = on_blocked
+        self.outbox = outbox or Outbox()
         self._answered = threading.local()
 
     def _call(self, what: str, chat_id: int | None, func: Callable, *args, **kwargs):
@@ -98,6 +104,13 @@ class Sender:
             elif not isinstance(error, MessageGone):
                 log.warning("telegram %s to chat %s failed: %s", what, chat_id, error.description)
             raise error from None
+
+    def post_text(self, chat_id: int, text: str, markup: Markup = None) -> None:
+        """Send ``text`` without waiting for it (in order with the chat's other posts)."""
+        self.outbox.post(chat_id, lambda: self.send_text(chat_id, text, markup))
+
+    def post_sticker(self, chat_id: int, sticker: str) -> None:
+        self.outbox.post(chat_id, lambda: self.send_sticker(chat_id, sticker))
 
     def send_text(self, chat_id: int, text: str, markup: Markup = None) -> types.Message | None:
         return self._call("sendMessage", chat_id, self.bot.send_message, chat_id, text,

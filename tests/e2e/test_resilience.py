@@ -62,17 +62,19 @@ def test_get_updates_failing_for_ten_seconds_then_the_bot_resumes(shop, telegram
     telegram.wait_until(lambda: shop.get("/health").json()["status"] == "healthy", timeout=10)
 
 
-def test_a_handler_that_fails_answers_coba_lagi_and_the_next_message_works(shop, telegram):
+def test_a_handler_that_fails_answers_coba_lagi_and_the_next_press_works(shop, telegram):
     admin = telegram.user(ADMIN_ID, "Admin")
     start(admin)
+    product = shop.add_product(lines=LINES)
     joni = telegram.user(9104, "Joni")
     start(joni)
-    telegram.faults.add("sendMessage", status=400, description="Bad Request: injected", chat_id=joni.id)
-    joni.tap_keyboard(texts.BTN_HELP)
-    joni.wait_for_message(contains="terjadi kendala")
+    card = open_product(joni, product.name)
+    telegram.faults.add("editMessageText", status=400, description="Bad Request: injected", chat_id=joni.id)
+    answer = joni.wait_for_answer(joni.press(card, texts.BTN_PLUS))
+    assert answer.text == texts.ERROR and answer.show_alert
     admin.wait_for_message(contains="Error")
-    joni.tap_keyboard(texts.BTN_HELP)
-    joni.wait_for_message(contains="Cara belanja")
+    joni.press(card, texts.BTN_PLUS)
+    joni.wait_for_message(contains="Jumlah: 2")
 
 
 def test_the_same_update_delivered_twice_creates_one_order(shop, telegram, pakasir):
