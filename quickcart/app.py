@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import timedelta
 
 from peewee import OperationalError
 from telebot import TeleBot
@@ -31,7 +32,7 @@ from quickcart.handlers import start as start_handlers
 from quickcart.handlers.common import CallbackRouter, Context
 from quickcart.handlers.gate import Gate
 from quickcart.migrations import migrate
-from quickcart.models import User
+from quickcart.models import ProcessedUpdate, User
 from quickcart.notices import AdminNotifier
 from quickcart.pakasir import PakasirClient
 from quickcart.payments import PaymentService
@@ -137,9 +138,7 @@ class QuickCart:
     @staticmethod
     def _prune_processed_updates() -> None:
         # Telegram keeps unconfirmed updates for 24 hours; two days is safe.
-        cutoff = utcnow().timestamp() - 2 * 86400
-        database.execute_sql("DELETE FROM processed_update WHERE created_at < datetime(?, 'unixepoch')",
-                             (cutoff,))
+        ProcessedUpdate.delete().where(ProcessedUpdate.created_at < utcnow() - timedelta(days=2)).execute()
 
     # --- lifecycle ----------------------------------------------------------------
 
