@@ -83,8 +83,7 @@ def _hammer(url: str, params: dict, seconds: float, threads: int, results) -> No
 
 def standin_requests_per_second(seconds: float = SECONDS, threads: int = CLIENT_THREADS) -> tuple[float, int]:
     with TelegramStandIn(token="1:CEILING-token-abcdefghijklmnopqrstu") as telegram:
-        user = telegram.user(42, "Ceiling")
-        user.has_started = True
+        telegram.mark_started([42], "Ceiling")
         url = f"{telegram.base_url}/bot1:CEILING-token-abcdefghijklmnopqrstu/sendMessage"
         context = multiprocessing.get_context("spawn")
         results = context.Queue()

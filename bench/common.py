@@ -249,13 +249,8 @@ class Harness:
 
 
 def mark_started(telegram: TelegramStandIn, user_ids: Iterable[int], name: str = "Pelanggan") -> None:
-    """Users Telegram knows and who have started the bot, without sending 10,000 updates.
-
-    The stand-in has no public call for this; ``FakeUser.has_started`` is the
-    flag ``sendMessage`` checks (tests/e2e/test_broadcast.py sets it the same way).
-    """
-    for user_id in user_ids:
-        telegram.user(user_id, f"{name} {user_id}").has_started = True
+    """Users Telegram knows and who have started the bot, without sending 10,000 updates."""
+    telegram.mark_started(user_ids, name)
 
 
 def sent_records(telegram: TelegramStandIn, method: str, since: float = 0.0,

@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, request
 from waitress.server import create_server
+from waitress.wasyncore import close_all
 from werkzeug.exceptions import HTTPException
 
 from quickcart.logging_setup import correlation, new_correlation_id
@@ -105,7 +106,8 @@ class WebServer:
     """waitress in a background thread, stoppable."""
 
     def __init__(self, app: Flask, host: str, port: int, threads: int = 4):
-        self._server = create_server(app, host=host, port=port, threads=threads,
+        self._sockets: dict = {}  # waitress's socket map, ours so stop() can close every connection
+        self._server = create_server(app, map=self._sockets, host=host, port=port, threads=threads,
                                      ident="quickcart", clear_untrusted_proxy_headers=True,
                                      max_request_body_size=MAX_WEBHOOK_BYTES * 4)
         self._thread = threading.Thread(target=self._serve, name="web", daemon=True)
@@ -124,5 +126,10 @@ class WebServer:
             pass  # closed by stop()
 
     def stop(self) -> None:
-        self._server.close()
+        # Let requests in flight finish first: a worker that completes a
+        # response after the close would write to a closed wake-up pipe.
+        # Then close the listener and every idle keep-alive connection too,
+        # or the serving loop would wait on them.
+        self._server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
+        close_all(self._sockets, ignore_all=True)
         self._thread.join(5)

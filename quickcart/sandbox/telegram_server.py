@@ -28,7 +28,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import IO, Any, TypeVar
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -145,6 +145,12 @@ class TelegramStandIn:
         On timeout raises AssertionError naming ``what`` and showing the recently active chats.
         """
         return self._backend.wait_until(predicate, timeout, what)
+
+    def mark_started(self, user_ids: Iterable[int], name: str = "Pelanggan") -> None:
+        """Users who have already pressed Start (so the bot may message them),
+        without queueing an update for each — for broadcasts to thousands."""
+        for user_id in user_ids:
+            self.user(user_id, f"{name} {user_id}").has_started = True
 
     def replay_last_updates(self, count: int) -> list[int]:
         """Deliver the last ``count`` updates again with their original ids, as Telegram

@@ -23,8 +23,11 @@ def register_many(telegram, ids, *, started: bool = True, in_telegram: bool = Tr
         for start in range(0, len(rows), 500):
             User.insert_many(rows[start:start + 500]).execute()
     if in_telegram:
-        for user_id in ids:
-            telegram.user(user_id, f"Pelanggan {user_id}").has_started = started
+        if started:
+            telegram.mark_started(ids)
+        else:
+            for user_id in ids:
+                telegram.user(user_id, f"Pelanggan {user_id}")
 
 
 def copies_of(telegram, user_id: int, text: str) -> int:

@@ -78,3 +78,35 @@ def test_an_unwritable_database_directory_is_one_line_and_status_2(make_shop, tm
     assert shop.process.wait(timeout=20) == 2
     lines = shop.logs().strip().splitlines()
     assert lines[-1].startswith("quickcart: cannot start: database.path:") and "Traceback" not in shop.logs()
+
+
+def test_sigterm_while_web_requests_are_in_flight_stops_cleanly(make_shop):
+    import threading
+
+    import requests
+
+    for _ in range(3):
+        shop = make_shop()
+        stop = threading.Event()
+
+        def hammer(url=shop.web_url, stop=stop):
+            session = requests.Session()
+            while not stop.is_set():
+                try:
+                    session.get(url + "/health", timeout=2)
+                except requests.RequestException:
+                    pass
+
+        clients = [threading.Thread(target=hammer) for _ in range(4)]
+        for client in clients:
+            client.start()
+        try:
+            started = time.monotonic()
+            assert shop.stop() == 0
+            assert time.monotonic() - started < 3, "idle keep-alive connections held the stop"
+        finally:
+            stop.set()
+            for client in clients:
+                client.join()
+        logs = shop.logs()
+        assert "Traceback" not in logs and "Bad file descriptor" not in logs, logs[-2000:]
