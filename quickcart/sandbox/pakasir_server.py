@@ -84,6 +84,7 @@ import qrcode.image.svg
 import requests
 
 from .qris import build_qris
+from .waiting import wait_for
 
 __all__ = [
     "AUTO",
@@ -967,22 +968,10 @@ class PakasirStandIn:
         """Return the first truthy value of ``predicate()``, re-evaluated on every state
         change (and at least every 50 ms, for time-based conditions such as expiry).
         AssertionError after ``timeout`` seconds, naming ``what`` and the transactions."""
-        deadline = time.monotonic() + timeout
-        while True:
-            with self._lock:
-                version = self._version
-            value = predicate()
-            if value:
-                return value
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise AssertionError(
-                    f"timed out after {timeout}s waiting for {what or getattr(predicate, '__name__', 'predicate')}; "
-                    f"transactions: {self._summary()}"
-                )
-            with self._cond:
-                if self._version == version:
-                    self._cond.wait(min(remaining, 0.05))
+        def report() -> str:
+            return (f"timed out after {timeout}s waiting for "
+                    f"{what or getattr(predicate, '__name__', 'predicate')}; transactions: {self._summary()}")
+        return wait_for(self._cond, lambda: self._version, predicate, timeout, report)
 
     def _summary(self) -> str:
         transactions = self.transactions.values()

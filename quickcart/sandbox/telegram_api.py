@@ -37,16 +37,13 @@ from quickcart.sandbox.telegram_format import (
 from quickcart.sandbox.telegram_limits import StandInStats
 from quickcart.sandbox.telegram_model import ButtonPress, CallbackAnswer, Chat, Message, StoredFile
 from quickcart.sandbox.telegram_users import FakeUser
+from quickcart.sandbox.waiting import wait_for
 
 T = TypeVar("T")
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024  # getFile refuses bigger files
 CALLBACK_QUERY_LIFETIME = 15 * 60
-# Test waits re-check at least this often, because a predicate may look at state outside
-# the stand-in (the bot's database) whose changes nobody notifies us about.
-WAIT_RECHECK_SECONDS = 0.05
-
 CONFLICT = "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
 NOT_MODIFIED = ("message is not modified: specified new message content and reply markup are exactly the same "
                 "as a current content and reply markup of the message")
@@ -273,19 +270,8 @@ class TelegramBackend:
         return stored.data if stored else None
 
     def wait_until(self, predicate: Callable[[], T], timeout: float, what: str) -> T:
-        deadline = time.monotonic() + timeout
-        while True:
-            with self.cond:
-                version = self._version
-            value = predicate()
-            if value:
-                return value
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise AssertionError(self._timeout_report(timeout, what))
-            with self.cond:
-                if self._version == version:
-                    self.cond.wait(min(remaining, WAIT_RECHECK_SECONDS))
+        return wait_for(self.cond, lambda: self._version, predicate, timeout,
+                        lambda: self._timeout_report(timeout, what))
 
     def _timeout_report(self, timeout: float, what: str) -> str:
         with self.cond:

@@ -8,35 +8,20 @@ import subprocess
 import sys
 from datetime import timedelta
 
-from quickcart import orders, stock, texts, users
-from quickcart.db import immediate
-from quickcart.models import BALANCE, PAID, QRIS, AuditLog, Order
+from quickcart import orders, texts, users
+from quickcart.models import BALANCE, QRIS, AuditLog, Order
 from quickcart.money import format_rupiah
 from quickcart.sandbox.launcher import ENTRY_POINT
 from quickcart.timeutil import jakarta_day_bounds_utc, jakarta_today, utcnow
 from tests.e2e.admin_helpers import ask, db_snapshot, start_admin, started
 from tests.e2e.conftest import ADMIN_ID
+from tests.unit.helpers import paid_purchase, paid_topup
 
 FEES = orders.FeePolicy(70, 310)
 
 
 def register(user_id: int, name: str):
     return users.register(users.TelegramIdentity(id=user_id, first_name=name))[0]
-
-
-def paid_purchase(user, product, quantity, paid_at, method=QRIS) -> Order:
-    order = orders.create_purchase(user, product.id, quantity, method=method, fees=FEES, ttl_minutes=10,
-                                   max_quantity=10, chat_id=user.id)
-    with immediate():
-        stock.sell_reserved(order)
-        Order.update(status=PAID, paid_at=paid_at).where(Order.id == order.id).execute()
-    return order
-
-
-def paid_topup(user, amount, paid_at) -> Order:
-    order = orders.create_topup(user, amount, fees=FEES, ttl_minutes=10, chat_id=user.id)
-    Order.update(status=PAID, paid_at=paid_at).where(Order.id == order.id).execute()
-    return order
 
 
 def seed_a_day_of_sales(shop) -> dict:

@@ -7,7 +7,7 @@ import pytest
 from quickcart import catalogue, orders, stats, stock
 from quickcart.db import database, immediate
 from quickcart.models import BALANCE, PAID, PENDING, PURCHASE, QRIS, TOPUP, Order
-from tests.unit.helpers import make_user
+from tests.unit.helpers import make_user, paid_purchase, paid_topup
 
 ADMIN = 1
 FEES = orders.FeePolicy(70, 310)
@@ -15,21 +15,6 @@ FEES = orders.FeePolicy(70, 310)
 NOW = datetime(2025, 3, 10, 5, 0)
 DAY_START = datetime(2025, 3, 9, 17, 0)
 DAY_END = datetime(2025, 3, 10, 17, 0)
-
-
-def paid_purchase(user, product, quantity, paid_at, method=QRIS) -> Order:
-    order = orders.create_purchase(user, product.id, quantity, method=method, fees=FEES, ttl_minutes=10,
-                                   max_quantity=10, chat_id=user.id)
-    with immediate():
-        stock.sell_reserved(order)
-        Order.update(status=PAID, paid_at=paid_at).where(Order.id == order.id).execute()
-    return order
-
-
-def paid_topup(user, amount, paid_at) -> Order:
-    order = orders.create_topup(user, amount, fees=FEES, ttl_minutes=10, chat_id=user.id)
-    Order.update(status=PAID, paid_at=paid_at).where(Order.id == order.id).execute()
-    return order
 
 
 @pytest.fixture
