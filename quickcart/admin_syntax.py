@@ -281,6 +281,24 @@ def parse_invoice(command: str, args: str) -> str:
     return invoice
 
 
+RESOLUTIONS = ("deliver", "credit", "close")
+
+
+def parse_resolve(args: str) -> tuple[str, str, str]:
+    """``<invoice> deliver|credit|close [catatan]``: an admin's decision on a payment mismatch."""
+    words = args.split(maxsplit=2)
+    if len(words) < 2:
+        raise UsageError("resolve")
+    invoice = parse_invoice("resolve", words[0])
+    action = words[1].lower()
+    if action not in RESOLUTIONS:
+        raise UsageError("resolve", f"pilih salah satu: {', '.join(RESOLUTIONS)}")
+    note = words[2].strip() if len(words) > 2 else ""
+    if len(note) > MAX_NOTE:
+        raise UsageError("resolve", f"catatan maks. {MAX_NOTE} karakter")
+    return invoice, action, note
+
+
 def parse_orders_count(args: str) -> int:
     """``[n]``: how many of the latest orders, default 10, at most 50."""
     words = _words("orders", args, 0, 1)

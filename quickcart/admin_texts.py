@@ -41,6 +41,9 @@ USAGE: dict[str, tuple[str, str, str]] = {
     "order": ("/order <invoice>", "/order TRX20241228ABC123", "detail pesanan dan barang yang dikirim"),
     "orders": ("/orders [n]", "/orders 20", "n pesanan terakhir (bawaan 10, maks. 50)"),
     "recheck": ("/recheck <invoice>", "/recheck TRX20241228ABC123", "cek pembayaran ke Pakasir sekarang"),
+    "resolve": ("/resolve <invoice> deliver|credit|close [catatan]", "/resolve TRX20241228ABC123 deliver",
+                ("putuskan pembayaran yang tidak cocok setelah cek dashboard Pakasir: kirim barang, "
+                 "masukkan ke saldo, atau tutup")),
     "stats": ("/stats", "/stats", "statistik toko"),
     "broadcast": ("/broadcast <teks>", "/broadcast Promo akhir pekan! Diskon 10% semua produk",
                   "kirim ke semua pengguna; atau foto dengan caption /broadcast <teks>"),
@@ -286,6 +289,22 @@ RECHECK_OUTCOMES = {
     "mismatch": "🚨 {invoice}: jawaban Pakasir tidak cocok (proyek/nominal). TIDAK dikirim; admin sudah diberi tahu.",
     "unknown": "⚠️ Pakasir tidak bisa dihubungi sekarang; {invoice} belum bisa dicek. Coba lagi nanti.",
 }
+
+
+RESOLVED = {
+    "deliver": "✅ {invoice}: dinyatakan lunas; barang/saldo dikirim ke pembeli.",
+    "credit": "✅ {invoice}: pembayaran dimasukkan ke saldo pembeli.",
+    "close": "✅ {invoice}: ditutup tanpa pengiriman; pembeli sudah diberi tahu.",
+}
+
+
+def mismatch_resolved(action: str, invoice: str) -> str:
+    return RESOLVED[action].format(invoice=e(invoice))
+
+
+def not_a_mismatch(invoice: str) -> str:
+    return (f"ℹ️ {e(invoice)} bukan pembayaran tidak cocok yang masih terbuka "
+            "(tidak pernah tidak cocok, atau sudah diputuskan). Lihat /order.")
 
 
 def recheck_result(outcome: str, invoice: str, status: str) -> str:

@@ -48,6 +48,9 @@ from quickcart.webhook import WebhookHandler
 log = logging.getLogger(__name__)
 
 PAYMENT_CHECKS_PER_MINUTE = 5
+# While Pakasir is down it is probed this often, so that the orders an outage
+# held are settled within seconds of its return.
+WATCH_PAKASIR_SECONDS = 3
 
 
 class StartupError(Exception):
@@ -108,7 +111,7 @@ class QuickCart:
         self.jobs.every(max(1, interval / 2), self.payments.poll_pending, "poll-payments")
         self.jobs.every(5, self.payments.expire_stale, "expire-orders")
         self.jobs.every(30, self.delivery.redeliver, "redeliver")
-        self.jobs.every(10, self._watch_pakasir, "pakasir-health")
+        self.jobs.every(WATCH_PAKASIR_SECONDS, self._watch_pakasir, "pakasir-health")
         self.jobs.every(600, stock.release_orphans, "release-orphans")
         self.jobs.every(60, self.notifier.flush_errors, "flush-error-notices")
         self.jobs.every(3600, self._prune_processed_updates, "prune-updates", first_run_in=60)
@@ -134,6 +137,12 @@ class QuickCart:
 
     def _pakasir_changed(self, up: bool) -> None:
         self.notifier.notify(texts.PAKASIR_UP_NOTICE if up else texts.PAKASIR_DOWN_NOTICE)
+        if up:
+            # Webhooks answered 503, presses and expiries that could not ask:
+            # settle all of them now rather than on the next cycles.
+            self.payments.after_outage()
+            self.jobs.run_now("poll-payments")
+            self.jobs.run_now("expire-orders")
 
     @staticmethod
     def _prune_processed_updates() -> None:
@@ -181,6 +190,7 @@ class QuickCart:
         if self.web is not None:
             self.web.stop()
         self.jobs.stop()
+        self.payments.stop()
         self.delivery.stop()
         self.notifier.stop()
         self.transport.close()

@@ -21,6 +21,7 @@ _FIELD_PATTERNS = {
     "key": r"[0-9a-f]{8}",
     "method": r"[qb]",
     "nonce": r"[A-Za-z0-9]{8}",
+    "amount": r"[0-9]{1,12}",
 }
 
 # action -> field types, in order
@@ -30,7 +31,7 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "cat": ("key", "int"),                      # category key, page
     "prod": ("int", "int"),                     # product id, quantity
     "buy": ("int", "int"),                      # product id, quantity
-    "pay": ("method", "int", "int", "nonce"),   # q|b, product id, quantity, checkout nonce
+    "pay": ("method", "int", "int", "nonce", "amount"),  # q|b, product id, quantity, nonce, quoted subtotal
     "chk": ("int",),                            # order id: check payment
     "cnl": ("int",),                            # order id: cancel
     "hist": ("int",),                           # history page
@@ -76,5 +77,6 @@ def parse(data: str | None) -> Callback | None:
     if match is None:
         return None
     kinds = ACTIONS[parts[1]]
-    args = tuple(int(value) if kind == "int" else value for kind, value in zip(kinds, match.groups(), strict=True))
+    args = tuple(int(value) if kind in ("int", "amount") else value
+                 for kind, value in zip(kinds, match.groups(), strict=True))
     return Callback(parts[1], args)

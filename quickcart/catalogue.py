@@ -15,6 +15,8 @@ from peewee import fn
 from quickcart import audit
 from quickcart.db import immediate
 from quickcart.models import Product
+from quickcart.money import format_rupiah
+from quickcart.pakasir import MINIMUM_AMOUNT
 from quickcart.timeutil import utcnow
 
 PRODUCTS_PER_PAGE = 8
@@ -91,6 +93,9 @@ def _validate(name: str, category: str, customer_price: int, reseller_price: int
         raise ProductError("kategori wajib diisi (maks. 60 karakter)")
     if customer_price <= 0 or reseller_price <= 0:
         raise ProductError("harga harus bilangan bulat rupiah lebih dari 0")
+    if min(customer_price, reseller_price) < MINIMUM_AMOUNT:
+        raise ProductError(f"harga minimal {format_rupiah(MINIMUM_AMOUNT)} "
+                           "(Pakasir tidak menerima pembayaran QRIS di bawah itu)")
     if reseller_price > customer_price:
         raise ProductError("harga reseller tidak boleh lebih tinggi dari harga customer")
 

@@ -9,9 +9,12 @@ Exit status 0 when all pass, 1 otherwise. Nothing is written anywhere.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import requests
+from peewee import JOIN, fn
 from telebot import TeleBot
 from telebot.apihelper import ApiTelegramException
 
@@ -75,12 +78,79 @@ def check_config(config: Config) -> int:
     return 0 if all(results) else 1
 
 
+@dataclass(frozen=True)
+class Finding:
+    ok: bool
+    what: str
+    detail: str
+
+
+# A pending QRIS order this long past its expiry means the expiry job is not
+# closing it: Pakasir has been unreachable that long, or something is wrong.
+OVERDUE_PENDING = timedelta(minutes=5)
+
+
+def data_findings() -> list[Finding]:
+    """The books, checked: one finding per invariant (on the bound database).
+
+    Every balance equals its ledger; every stock counter its available
+    lines; every reserved line belongs to a pending order; every paid
+    purchase was settled (its lines sold to it, or what was paid credited);
+    no order is left pending long past its expiry.
+    """
+    from quickcart import balance, stock
+    from quickcart.db import database
+    from quickcart.migrations import SCHEMA_VERSION, current_version
+    from quickcart.models import PAID, PENDING, PURCHASE, QRIS, RESERVED, SOLD, Order, OrderItem, StockLine, User
+    from quickcart.timeutil import utcnow
+
+    findings = []
+    version = current_version(database)
+    findings.append(Finding(version == SCHEMA_VERSION, "schema", f"version {version}" + (
+        "" if version == SCHEMA_VERSION else f" (this QuickCart expects {SCHEMA_VERSION}; start it to migrate)")))
+    drift = balance.verify()
+    findings.append(Finding(not drift, "ledger",
+                            f"{User.select().count()} balances equal the sum of their ledger" if not drift else
+                            "; ".join(f"user {d.user_id}: balance {d.balance} != ledger {d.ledger_sum}"
+                                      for d in drift[:10])))
+    counts = stock.verify_counts()
+    findings.append(Finding(not counts, "stock",
+                            "every product's stock count matches its available lines" if not counts else
+                            "; ".join(f"product {pid}: counter {stored} != {actual} lines"
+                                      for pid, stored, actual in counts[:10])))
+    stray = (StockLine.select().join(Order, JOIN.LEFT_OUTER, on=(StockLine.order == Order.id))
+             .where((StockLine.state == RESERVED) & (Order.id.is_null() | (Order.status != PENDING))).count())
+    findings.append(Finding(stray == 0, "reservations",
+                            "every reserved line belongs to a pending order" if stray == 0 else
+                            f"{stray} line(s) reserved for no pending order "
+                            "(released automatically within 10 minutes of running)"))
+    sold = (StockLine.select(StockLine.order, fn.COUNT(StockLine.id).alias("n"))
+            .where(StockLine.state == SOLD).group_by(StockLine.order))
+    ordered = (OrderItem.select(OrderItem.order, fn.SUM(OrderItem.quantity).alias("n"))
+               .group_by(OrderItem.order))
+    unsettled = [invoice for invoice, settlement, units, lines in
+                 Order.select(Order.invoice_id, Order.settlement, ordered.c.n, sold.c.n)
+                 .join(ordered, JOIN.LEFT_OUTER, on=(ordered.c.order_id == Order.id))
+                 .join(sold, JOIN.LEFT_OUTER, on=(sold.c.order_id == Order.id))
+                 .where((Order.status == PAID) & (Order.kind == PURCHASE)).tuples()
+                 if not (settlement == "credited" or (settlement == "delivered" and units == lines))]
+    findings.append(Finding(not unsettled, "settlement",
+                            "every paid purchase has its lines sold to it or its payment credited"
+                            if not unsettled else f"{len(unsettled)} paid purchase(s) neither delivered nor "
+                            f"credited: {', '.join(unsettled[:10])}"))
+    overdue = [invoice for (invoice,) in Order.select(Order.invoice_id).where(
+        (Order.status == PENDING) & (Order.payment_method == QRIS)
+        & (Order.expires_at < utcnow() - OVERDUE_PENDING)).tuples()]
+    findings.append(Finding(not overdue, "expiry",
+                            "no order is pending past its expiry" if not overdue else
+                            f"{len(overdue)} order(s) pending more than {OVERDUE_PENDING.seconds // 60} minutes "
+                            f"past expiry (closed as soon as Pakasir answers): {', '.join(overdue[:10])}"))
+    return findings
+
+
 def check_data(config: Config) -> int:
     """Read-only consistency checks of the shop's database."""
-    from quickcart import balance, stock
-    from quickcart.db import close_database, database, open_database
-    from quickcart.migrations import SCHEMA_VERSION, current_version
-    from quickcart.models import PENDING, RESERVED, Order, StockLine, User
+    from quickcart.db import close_database, open_database
 
     path = Path(config.database.path)
     if not path.exists():
@@ -88,26 +158,7 @@ def check_data(config: Config) -> int:
         return 1
     open_database(path)
     try:
-        version = current_version(database)
-        results = [_line(version == SCHEMA_VERSION, "schema",
-                         f"version {version}" + ("" if version == SCHEMA_VERSION else
-                                                 f" (this QuickCart expects {SCHEMA_VERSION}; start it to migrate)"))]
-        drift = balance.verify()
-        results.append(_line(not drift, "ledger",
-                             f"{User.select().count()} balances equal the sum of their ledger" if not drift else
-                             "; ".join(f"user {d.user_id}: balance {d.balance} != ledger {d.ledger_sum}"
-                                       for d in drift[:10])))
-        counts = stock.verify_counts()
-        results.append(_line(not counts, "stock",
-                             "every product's stock count matches its available lines" if not counts else
-                             "; ".join(f"product {pid}: counter {stored} != {actual} lines"
-                                       for pid, stored, actual in counts[:10])))
-        stray = (StockLine.select().join(Order, on=(StockLine.order == Order.id))
-                 .where((StockLine.state == RESERVED) & (Order.status != PENDING)).count())
-        results.append(_line(stray == 0, "reservations",
-                             "every reserved line belongs to a pending order" if stray == 0 else
-                             f"{stray} line(s) reserved for orders that are no longer pending "
-                             "(released automatically within 10 minutes of running)"))
+        results = [_line(finding.ok, finding.what, finding.detail) for finding in data_findings()]
     finally:
         close_database()
     return 0 if all(results) else 1

@@ -73,6 +73,7 @@ class ShopConfig:
     topup_min: int
     topup_max: int
     support_contact: str
+    max_pending_orders: int
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,7 @@ DEFAULTS: dict[str, dict[str, str | None]] = {
         "topup_min": "10000",
         "topup_max": "5000000",
         "support_contact": "",
+        "max_pending_orders": "2",
     },
     "logging": {
         "level": "INFO",
@@ -300,6 +302,7 @@ def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = No
         topup_min=read.get("shop", "topup_min", _int_between(1_000, 100_000_000)),
         topup_max=read.get("shop", "topup_max", _int_between(1_000, 100_000_000)),
         support_contact=read.get("shop", "support_contact", str),
+        max_pending_orders=read.get("shop", "max_pending_orders", _int_between(1, 20)),
     )
     if shop.topup_min > shop.topup_max:
         raise ConfigError(f"shop.topup_min: must not exceed shop.topup_max ({shop.topup_max})")

@@ -119,8 +119,12 @@ class Delivery:
             if stock.delivered_lines(order):
                 send_goods(self._sender, chat_id, order)
             balance = User.get_by_id(order.user_id).account_balance
-            self._sender.send_text(chat_id, texts.late_payment_credited(
-                order.invoice_id, order.subtotal, balance))
+            if order.mismatch:
+                text = texts.mismatch_credited(order.invoice_id, order.total_bill, balance)
+            else:
+                text = texts.late_payment_credited(order.invoice_id, order.total_bill,
+                                                   order.charged_fee, balance)
+            self._sender.send_text(chat_id, text)
         else:
             prefix = texts.late_payment_delivered(order.invoice_id) if order.paid_late else None
             send_goods(self._sender, chat_id, order, prefix)

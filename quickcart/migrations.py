@@ -37,9 +37,19 @@ def _index_orders_for_background_jobs(db: SqliteDatabase) -> None:
     db.execute_sql('CREATE INDEX IF NOT EXISTS "order_status_closed_at" ON "order" ("status", "closed_at")')
 
 
+def _add_payment_mismatch_columns(db: SqliteDatabase) -> None:
+    # Adding nullable columns needs no table rebuild.
+    columns = {column.name for column in db.get_columns("order")}
+    if "mismatch" not in columns:
+        db.execute_sql('ALTER TABLE "order" ADD COLUMN "mismatch" TEXT')
+    if "mismatch_resolution" not in columns:
+        db.execute_sql('ALTER TABLE "order" ADD COLUMN "mismatch_resolution" VARCHAR(16)')
+
+
 STEPS: list[Step] = [
     (1, "initial schema", _create_all),
     (2, "index the orders the background jobs look for", _index_orders_for_background_jobs),
+    (3, "remember payment mismatches on the order", _add_payment_mismatch_columns),
 ]
 
 SCHEMA_VERSION = STEPS[-1][0]

@@ -136,6 +136,10 @@ class Order(BaseModel):
     settlement = CharField(max_length=16, null=True)
     closed_at = DateTimeField(null=True)  # when it expired or was cancelled
     last_checked_at = DateTimeField(null=True)
+    # A payment Pakasir reported for another project, order id or amount:
+    # never delivered automatically; admins decide (deliver, credit, close).
+    mismatch = TextField(null=True)
+    mismatch_resolution = CharField(max_length=16, null=True)
     # Delivery of the success message is at-least-once after the paid commit:
     # claimed before sending, stamped after; a job re-sends stale claims.
     delivery_claimed_at = DateTimeField(null=True)

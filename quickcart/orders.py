@@ -31,7 +31,7 @@ from quickcart.models import (
     User,
 )
 from quickcart.money import qris_fee
-from quickcart.pakasir import Payment
+from quickcart.pakasir import MINIMUM_AMOUNT, Payment
 from quickcart.timeutil import jakarta_today, utcnow
 
 HISTORY_PER_PAGE = 8
@@ -40,6 +40,30 @@ _INVOICE_ALPHABET = string.ascii_uppercase + string.digits
 
 class ProductUnavailable(Exception):
     """The product is gone, inactive, or the quantity is out of bounds."""
+
+
+class PriceChanged(Exception):
+    """The price is no longer the one the customer was shown; ``subtotal`` is the new one."""
+
+    def __init__(self, subtotal: int):
+        super().__init__(f"subtotal is now {subtotal}")
+        self.subtotal = subtotal
+
+
+class BelowGatewayMinimum(Exception):
+    """The QRIS amount would be below what Pakasir accepts."""
+
+    def __init__(self, amount: int):
+        super().__init__(f"amount {amount} below {MINIMUM_AMOUNT}")
+        self.amount = amount
+
+
+class TooManyPending(Exception):
+    """The customer already holds the most unpaid QRIS orders allowed; ``open`` lists them."""
+
+    def __init__(self, open_orders: list[Order]):
+        super().__init__(f"{len(open_orders)} unpaid orders")
+        self.open = open_orders
 
 
 class DuplicateCheckout(Exception):
@@ -81,27 +105,54 @@ def _existing_checkout(token: str | None) -> Order | None:
     return Order.get_or_none(Order.checkout_token == token) if token else None
 
 
+def open_qris_orders(user_id: int) -> list[Order]:
+    """The customer's unpaid QRIS orders that have a QR (oldest first)."""
+    return list(Order.select().where((Order.user == user_id) & (Order.status == PENDING)
+                                     & (Order.payment_method == QRIS) & Order.payment_number.is_null(False))
+                .order_by(Order.id))
+
+
+def _guard_checkout(user: User, checkout_token: str | None, max_pending: int | None) -> None:
+    """Refusals shared by every checkout (inside the checkout's transaction)."""
+    existing = _existing_checkout(checkout_token)
+    if existing is not None:
+        raise DuplicateCheckout(existing)
+    if max_pending is not None:
+        held = open_qris_orders(user.id)
+        if len(held) >= max_pending:
+            raise TooManyPending(held)
+
+
 def create_purchase(user: User, product_id: int, quantity: int, *, method: str, fees: FeePolicy,
                     ttl_minutes: int, max_quantity: int, chat_id: int,
-                    checkout_token: str | None = None) -> Order:
+                    checkout_token: str | None = None, quoted_subtotal: int | None = None,
+                    max_pending: int | None = None) -> Order:
     """Create a pending purchase and reserve its lines, atomically.
 
-    Raises :class:`ProductUnavailable`, :class:`~quickcart.stock.StockShort`
-    (nothing reserved), or :class:`DuplicateCheckout` when the same checkout
-    button was pressed before.
+    ``quoted_subtotal`` is what the customer was shown: when the price (or
+    their tier) changed since, :class:`PriceChanged` is raised and nothing
+    is made, so nobody pays a price they never saw. ``max_pending`` caps the
+    unpaid QRIS orders one customer may hold. Also raises
+    :class:`ProductUnavailable`, :class:`~quickcart.stock.StockShort`
+    (nothing reserved), :class:`BelowGatewayMinimum`, :class:`TooManyPending`,
+    or :class:`DuplicateCheckout` when the same checkout button was pressed
+    before.
     """
     if not 1 <= quantity <= max_quantity:
         raise ProductUnavailable(f"quantity {quantity} out of bounds")
     with immediate():
-        existing = _existing_checkout(checkout_token)
-        if existing is not None:
-            raise DuplicateCheckout(existing)
+        _guard_checkout(user, checkout_token, max_pending if method == QRIS else None)
         product = Product.get_or_none((Product.id == product_id) & Product.is_active)
         if product is None:
             raise ProductUnavailable(f"product {product_id} unavailable")
+        user = User.get_by_id(user.id)  # the tier as it is now, not as the button saw it
         price = product.price_for(user)
         subtotal = price * quantity
+        if quoted_subtotal is not None and subtotal != quoted_subtotal:
+            raise PriceChanged(subtotal)
         fee = fees.fee(subtotal) if method == QRIS else 0
+        if method == QRIS and subtotal + fee < MINIMUM_AMOUNT:
+            raise BelowGatewayMinimum(subtotal + fee)
         order = _create_order(
             user=user.id, kind=PURCHASE, subtotal=subtotal, fee=fee, gateway_amount=subtotal + fee,
             total_bill=subtotal + fee, payment_method=method, status=PENDING, chat_id=chat_id,
@@ -114,13 +165,13 @@ def create_purchase(user: User, product_id: int, quantity: int, *, method: str, 
 
 
 def create_topup(user: User, amount: int, *, fees: FeePolicy, ttl_minutes: int, chat_id: int,
-                 checkout_token: str | None = None) -> Order:
+                 checkout_token: str | None = None, max_pending: int | None = None) -> Order:
     """A pending balance top-up of ``amount``; the customer pays amount + fee."""
     with immediate():
-        existing = _existing_checkout(checkout_token)
-        if existing is not None:
-            raise DuplicateCheckout(existing)
+        _guard_checkout(user, checkout_token, max_pending)
         fee = fees.fee(amount)
+        if amount + fee < MINIMUM_AMOUNT:
+            raise BelowGatewayMinimum(amount + fee)
         return _create_order(
             user=user.id, kind=TOPUP, subtotal=amount, fee=fee, gateway_amount=amount + fee,
             total_bill=amount + fee, payment_method=QRIS, status=PENDING, chat_id=chat_id,
@@ -201,16 +252,54 @@ def summaries(orders: list[Order]) -> dict[int, str]:
 
 
 def pending_qris(limit: int, checked_before=None) -> list[Order]:
-    """Pending QRIS orders with a QR, least recently checked first."""
+    """Pending QRIS orders with a QR and no mismatch, least recently checked first."""
     query = Order.select().where((Order.status == PENDING) & (Order.payment_method == QRIS)
-                                 & Order.payment_number.is_null(False))
+                                 & Order.payment_number.is_null(False) & Order.mismatch.is_null())
     if checked_before is not None:
         query = query.where(Order.last_checked_at.is_null() | (Order.last_checked_at < checked_before))
     return list(query.order_by(Order.last_checked_at.asc(nulls="first"), Order.id).limit(limit))
 
 
+def past_expiry(now, limit: int) -> list[Order]:
+    """Pending QRIS orders past their expiry (the ones with a QR first in line by age)."""
+    return list(Order.select().where((Order.status == PENDING) & (Order.payment_method == QRIS)
+                                     & (Order.expires_at < now))
+                .order_by(Order.expires_at, Order.id).limit(limit))
+
+
+def abandoned_checkouts(created_before, limit: int) -> list[Order]:
+    """Pending QRIS orders that never got a QR: the process stopped mid-checkout."""
+    return list(Order.select().where((Order.status == PENDING) & (Order.payment_method == QRIS)
+                                     & Order.payment_number.is_null()
+                                     & (Order.created_at < created_before))
+                .order_by(Order.id).limit(limit))
+
+
+def recently_closed(closed_after, checked_before, limit: int) -> list[Order]:
+    """Expired or cancelled QRIS orders still watched for a late payment."""
+    return list(Order.select().where(Order.status.in_([EXPIRED, CANCELLED])
+                                     & Order.payment_number.is_null(False) & Order.mismatch.is_null()
+                                     & (Order.closed_at > closed_after)
+                                     & (Order.last_checked_at.is_null()
+                                        | (Order.last_checked_at < checked_before)))
+                .order_by(Order.closed_at).limit(limit))
+
+
 def mark_checked(order: Order) -> None:
     Order.update(last_checked_at=utcnow()).where(Order.id == order.id).execute()
+
+
+def flag_mismatch(order: Order, detail: str) -> bool:
+    """Record a confirmed payment mismatch; True only for the first report (inside a transaction)."""
+    return (Order.update(mismatch=detail[:500], updated_at=utcnow())
+            .where((Order.id == order.id) & Order.mismatch.is_null()).execute()) == 1
+
+
+def resolve_mismatch(order: Order, resolution: str) -> bool:
+    """Mark a mismatch decided by an admin; True only for the first decision (inside a transaction)."""
+    return (Order.update(mismatch_resolution=resolution, updated_at=utcnow())
+            .where((Order.id == order.id) & Order.mismatch.is_null(False)
+                   & Order.mismatch_resolution.is_null()).execute()) == 1
 
 
 def purchase_totals(user: User) -> tuple[int, int]:

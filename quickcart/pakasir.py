@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -33,6 +34,15 @@ from quickcart.config import PakasirConfig
 log = logging.getLogger(__name__)
 
 COMPLETED = "completed"
+PENDING = "pending"
+# Statuses after which the transaction can no longer be paid. Anything else
+# Pakasir might say (a status we do not know) is read as "unknown", never as
+# "not paid".
+UNPAYABLE = frozenset({"canceled", "cancelled", "expired", "failed"})
+MINIMUM_AMOUNT = 500  # Pakasir refuses transactions below Rp500
+QUICK_TIMEOUT = 4.0  # for calls made by jobs, webhooks and button presses
+PROBE_TIMEOUT = 3.0
+PROBE_AGAIN_AFTER = 2.0  # while down, callers probe at most this often
 
 
 class PakasirError(Exception):
@@ -72,25 +82,49 @@ class TransactionStatus:
     order_id: str
     amount: int
     status: str
-    completed_at: str | None
+    completed_at: datetime | None  # naive UTC
 
     @property
     def completed(self) -> bool:
         return self.status == COMPLETED
 
+    @property
+    def payable(self) -> bool:
+        """Still open: the customer can pay it (so it can still be cancelled)."""
+        return self.status == PENDING
 
-def _parse_time(value: object) -> datetime | None:
-    if not isinstance(value, str) or not value:
+    @property
+    def unpayable(self) -> bool:
+        """Closed at Pakasir without payment: it can no longer be paid."""
+        return self.status in UNPAYABLE
+
+
+_TIME_RE = re.compile(r"(?P<head>\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2})"
+                      r"(?:\.(?P<fraction>\d+))?(?P<zone>Z|[+-]\d{2}:?\d{2})?\Z")
+
+
+def parse_time(value: object) -> datetime | None:
+    """A Pakasir timestamp as naive UTC, or None if it is not one.
+
+    Pakasir writes ``completed_at`` in Jakarta time with milliseconds
+    (``2024-09-10T08:07:02.819+07:00``) and ``expired_at`` in UTC with
+    nanoseconds (``2025-09-19T01:18:49.678622123Z``); Python takes at most
+    microseconds, so the fraction is cut to six digits before parsing, and
+    the zone is kept apart so that it is never mistaken for more digits.
+    """
+    if not isinstance(value, str):
         return None
-    text = value.strip().replace("Z", "+00:00")
-    # Pakasir sends nanoseconds; Python takes at most microseconds.
-    if "." in text:
-        head, _, rest = text.partition(".")
-        digits = "".join(ch for ch in rest if ch.isdigit())
-        zone = rest[len(digits):]
-        text = f"{head}.{digits[:6].ljust(6, '0')}{zone}"
+    match = _TIME_RE.match(value.strip())
+    if match is None:
+        return None
+    fraction = (match["fraction"] or "")[:6].ljust(6, "0")
+    zone = match["zone"] or ""
+    if zone == "Z":
+        zone = "+00:00"
+    elif zone and ":" not in zone:
+        zone = f"{zone[:3]}:{zone[3:]}"
     try:
-        parsed = datetime.fromisoformat(text)
+        parsed = datetime.fromisoformat(f"{match['head'].replace(' ', 'T')}.{fraction}{zone}")
     except ValueError:
         return None
     if parsed.tzinfo is not None:
@@ -108,6 +142,16 @@ def _int(value: object, name: str) -> int:
     if number != int(number):
         raise PakasirUnavailable(f"non-integer {name} in Pakasir answer")
     return int(number)
+
+
+def _error_text(body: object) -> str:
+    """What Pakasir says went wrong: its errors carry ``message`` (some ``error``)."""
+    if not isinstance(body, dict):
+        return ""
+    for key in ("message", "error"):
+        if isinstance(body.get(key), str) and body[key]:
+            return body[key][:200]
+    return ""
 
 
 class GatewayHealth:
@@ -190,8 +234,7 @@ class PakasirClient:
         except ValueError:
             body = None
         if response.status_code >= 400:
-            message = body.get("error") if isinstance(body, dict) else None
-            message = f"{endpoint}: HTTP {response.status_code}: {str(message or response.reason)[:200]}"
+            message = f"{endpoint}: HTTP {response.status_code}: {_error_text(body) or response.reason}"
             if response.status_code == 404:
                 raise TransactionNotFound(message, 404)
             raise PakasirRejected(message, response.status_code)
@@ -199,17 +242,29 @@ class PakasirClient:
             raise PakasirUnavailable(f"{endpoint}: answer is not a JSON object")
         return body
 
-    def _with_retries(self, call: Callable[[], dict], what: str) -> dict:
-        for attempt in range(1, self._attempts + 1):
+    def _with_retries(self, call: Callable[[], dict], what: str, attempts: int | None = None) -> dict:
+        attempts = attempts or self._attempts
+        for attempt in range(1, attempts + 1):
             try:
                 return call()
             except PakasirUnavailable as exc:
-                if attempt == self._attempts:
+                if attempt == attempts:
                     raise
                 delay = random.uniform(0.5, 1.0) * self._base_backoff * 2 ** (attempt - 1)
                 log.warning("pakasir %s failed (%s); retry %d in %.2fs", what, exc, attempt, delay)
                 time.sleep(delay)
         raise AssertionError("unreachable")
+
+    def _call_options(self, quick: bool) -> tuple[float, int]:
+        """(timeout, attempts): a quick call is asked once with a short timeout.
+
+        Jobs, webhooks and button presses use quick calls: each of them is
+        asked again soon anyway (the next job run, Pakasir's retry, the next
+        press), and a hanging gateway must not hold a lane or a job.
+        """
+        if quick:
+            return min(self._timeout, QUICK_TIMEOUT), 1
+        return self._timeout, self._attempts
 
     def _body(self, order_id: str, amount: int) -> dict:
         return {"project": self._config.project, "order_id": order_id, "amount": amount,
@@ -260,38 +315,68 @@ class PakasirClient:
         if total < amount:
             raise PakasirUnavailable("transactioncreate: total_payment below amount")
         return Payment(order_id=order_id, amount=amount, fee=fee, total_payment=total,
-                       payment_number=number, expired_at=_parse_time(payment.get("expired_at")))
+                       payment_number=number, expired_at=parse_time(payment.get("expired_at")))
 
-    def detail(self, order_id: str, amount: int) -> TransactionStatus:
-        """The transaction as Pakasir sees it now (retried on network faults)."""
+    def detail(self, order_id: str, amount: int, *, quick: bool = False) -> TransactionStatus:
+        """The transaction as Pakasir sees it now.
+
+        Raises :class:`TransactionNotFound` when Pakasir has no such
+        transaction, :class:`PakasirUnavailable` when it could not be asked.
+        """
         params = self._body(order_id, amount)
-        body = self._with_retries(lambda: self._send("GET", "transactiondetail", params=params),
-                                  f"detail {order_id}")
+        timeout, attempts = self._call_options(quick)
+        body = self._with_retries(lambda: self._send("GET", "transactiondetail", params=params, timeout=timeout),
+                                  f"detail {order_id}", attempts)
         transaction = body.get("transaction")
         if not isinstance(transaction, dict):
             raise PakasirUnavailable("transactiondetail: answer has no transaction")
-        return TransactionStatus(
-            project=str(transaction.get("project", "")),
-            order_id=str(transaction.get("order_id", "")),
-            amount=_int(transaction.get("amount"), "amount"),
-            status=str(transaction.get("status", "")).lower(),
-            completed_at=transaction.get("completed_at") if isinstance(transaction.get("completed_at"), str) else None,
-        )
+        return _parse_transaction(transaction)
 
-    def cancel(self, order_id: str, amount: int) -> None:
-        """Cancel a pending transaction so its QR can no longer be paid."""
-        self._with_retries(lambda: self._send("POST", "transactioncancel",
-                                              json_body=self._body(order_id, amount)),
-                           f"cancel {order_id}")
+    def cancel(self, order_id: str, amount: int, *, quick: bool = False) -> None:
+        """Cancel a pending transaction so its QR can no longer be paid.
+
+        Returns only when Pakasir says it cancelled; any other outcome raises,
+        and a refusal may mean the transaction was paid a moment ago.
+        """
+        timeout, attempts = self._call_options(quick)
+        body = self._with_retries(lambda: self._send("POST", "transactioncancel", timeout=timeout,
+                                                     json_body=self._body(order_id, amount)),
+                                  f"cancel {order_id}", attempts)
+        transaction = body.get("transaction")
+        if isinstance(transaction, dict) and str(transaction.get("status", "")).lower() == COMPLETED:
+            raise PakasirRejected("transactioncancel: the transaction is completed", 400)
 
     def probe(self) -> bool:
         """Is Pakasir answering at all? (``GET /``, short timeout.)"""
         self.health.last_probe = time.monotonic()
         try:
-            response = self._session.get(self._base + "/", timeout=min(5.0, self._timeout))
+            response = self._session.get(self._base + "/", timeout=min(PROBE_TIMEOUT, self._timeout))
         except requests.exceptions.RequestException:
             self.health.record(False)
             return False
         ok = response.status_code < 500
         self.health.record(ok)
         return ok
+
+    def available(self) -> bool:
+        """Worth calling now? Up, or answering a short probe.
+
+        While Pakasir is known to be down, callers do not wait on it: at
+        most one short probe every couple of seconds, then a clear "no".
+        """
+        if self.health.up:
+            return True
+        if time.monotonic() - self.health.last_probe < PROBE_AGAIN_AFTER:
+            return False
+        return self.probe()
+
+
+def _parse_transaction(transaction: dict) -> TransactionStatus:
+    """The ``transaction`` object of detail and webhooks; unknown fields (``is_sandbox``) are ignored."""
+    return TransactionStatus(
+        project=str(transaction.get("project", "")),
+        order_id=str(transaction.get("order_id", "")),
+        amount=_int(transaction.get("amount"), "amount"),
+        status=str(transaction.get("status", "")).lower(),
+        completed_at=parse_time(transaction.get("completed_at")),
+    )

@@ -5,24 +5,36 @@ the customer's "Status Pembayaran" button, an admin's /recheck — ends in
 :meth:`PaymentService.confirm`, which
 
 1. asks Pakasir's ``transactiondetail`` (a webhook alone is never trusted),
-2. checks that the project, order id and amount are ours, and alerts the
-   admins instead of delivering when they are not,
+2. checks that the project, order id and amount are ours; when they are
+   not, the order is marked as a mismatch (never delivered automatically)
+   and the admins are alerted once,
 3. claims the order with a conditional UPDATE whose row count decides which
-   caller won (:meth:`_settle`), and in that same transaction sells the
-   reserved lines, credits a top-up, or settles a late payment,
+   caller won (:meth:`_settle_locked`), and in that same transaction sells
+   the reserved lines, credits a top-up, or settles a late payment,
 4. after the commit, notifies the admins and hands the order to delivery.
 
 So however many paths race, exactly one settles and delivers.
 
-A payment that arrives after its order expired or was cancelled is never
-lost: the goods are delivered if stock allows, otherwise the goods' value
-is credited to the customer's balance.
+The state of a payment is known only from a definitive answer of Pakasir.
+A call that failed or timed out tells nothing: an order is closed (and its
+lines released) only after Pakasir said its transaction can no longer be
+paid — cancelled by us, expired or cancelled on its side, or never created.
+Until then it stays pending, keeps its lines and is asked about again, for
+as long as an outage lasts. A cancel that Pakasir refused may mean the
+payment landed a moment before, so the order is confirmed again and, if
+paid, settled as a normal payment with its own reserved lines.
+
+A payment that arrives after its order was closed is never lost: the goods
+are delivered if stock allows, otherwise what the customer paid is credited
+to their balance.
 """
 from __future__ import annotations
 
 import logging
 import threading
 import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import Enum
@@ -31,6 +43,7 @@ from quickcart import audit, balance, orders, stock, texts
 from quickcart.config import Config
 from quickcart.db import immediate
 from quickcart.delivery import Delivery
+from quickcart.logging_setup import correlation, current_correlation_id
 from quickcart.models import (
     BALANCE,
     CANCELLED,
@@ -63,6 +76,11 @@ POLL_BATCH = 100
 LATE_WATCH = timedelta(hours=1)  # closed orders are still checked this long for late payments
 LATE_CHECK_EVERY = timedelta(minutes=5)
 ABANDONED_CHECKOUT = timedelta(minutes=2)  # pending without a QR this long: the process died mid-checkout
+RETRY_UNKNOWN_SECONDS = 15.0  # an order Pakasir could not be asked about waits this long in the jobs
+JOB_WORKERS = 8
+
+DELIVERED = "delivered"
+CREDITED = "credited"
 
 
 class Outcome(Enum):
@@ -70,8 +88,21 @@ class Outcome(Enum):
     ALREADY_PAID = "already_paid"
     PENDING = "pending"  # Pakasir has not seen the money yet
     CLOSED = "closed"  # expired or cancelled, and not paid
-    MISMATCH = "mismatch"  # Pakasir's answer is not for this project/order/amount
-    UNKNOWN = "unknown"  # Pakasir could not be asked
+    MISMATCH = "mismatch"  # Pakasir's answer is not for this project/order/amount: admins decide
+    UNKNOWN = "unknown"  # Pakasir could not be asked: nothing is known, nothing changed
+
+
+class _Answer(Enum):
+    """What Pakasir said about a transaction, as far as money goes."""
+    PAID = "paid"  # settled by this call
+    ALREADY_PAID = "already_paid"
+    PAYABLE = "payable"  # still open: it can be paid (or cancelled)
+    UNPAYABLE = "unpayable"  # cancelled, expired, or never created: it can no longer be paid
+    MISMATCH = "mismatch"
+    UNKNOWN = "unknown"
+
+
+_SETTLED = (_Answer.PAID, _Answer.ALREADY_PAID)
 
 
 class CheckoutFailure(Enum):
@@ -81,6 +112,9 @@ class CheckoutFailure(Enum):
     UNAVAILABLE = "unavailable"
     DUPLICATE = "duplicate"
     INSUFFICIENT_BALANCE = "insufficient_balance"
+    PRICE_CHANGED = "price_changed"
+    BELOW_MINIMUM = "below_minimum"
+    TOO_MANY_PENDING = "too_many_pending"
 
 
 @dataclass
@@ -91,6 +125,7 @@ class Checkout:
     available: int = 0  # with STOCK_SHORT
     balance: int = 0  # with INSUFFICIENT_BALANCE: what the user has
     needed: int = 0  # and what the purchase costs
+    open_orders: tuple[Order, ...] = ()  # with TOO_MANY_PENDING
 
     @property
     def ok(self) -> bool:
@@ -98,7 +133,8 @@ class Checkout:
 
 
 _REFUSALS = (orders.DuplicateCheckout, orders.ProductUnavailable, stock.StockShort,
-             balance.InsufficientBalance)
+             balance.InsufficientBalance, orders.PriceChanged, orders.BelowGatewayMinimum,
+             orders.TooManyPending)
 
 
 def _refused(refusal: Exception) -> Checkout:
@@ -110,6 +146,12 @@ def _refused(refusal: Exception) -> Checkout:
     if isinstance(refusal, balance.InsufficientBalance):
         return Checkout(failure=CheckoutFailure.INSUFFICIENT_BALANCE, balance=refusal.balance,
                         needed=refusal.needed)
+    if isinstance(refusal, orders.PriceChanged):
+        return Checkout(failure=CheckoutFailure.PRICE_CHANGED, needed=refusal.subtotal)
+    if isinstance(refusal, orders.BelowGatewayMinimum):
+        return Checkout(failure=CheckoutFailure.BELOW_MINIMUM, needed=refusal.amount)
+    if isinstance(refusal, orders.TooManyPending):
+        return Checkout(failure=CheckoutFailure.TOO_MANY_PENDING, open_orders=tuple(refusal.open))
     return Checkout(failure=CheckoutFailure.UNAVAILABLE)
 
 
@@ -123,37 +165,40 @@ class PaymentService:
         self._delivery = delivery
         self.fees = orders.FeePolicy(config.pakasir.fee_percent_bp, config.pakasir.fee_flat)
         self._low_stock_noticed: set[int] = set()
-        self._alerted: set[str] = set()
-        self._alert_lock = threading.Lock()
+        # Orders the jobs could not settle because Pakasir could not be
+        # asked: skipped until this monotonic time, so that a batch moves on
+        # to the others. Cleared when Pakasir comes back.
+        self._retry_at: dict[int, float] = {}
+        self._retry_lock = threading.Lock()
+        self._job_pool = ThreadPoolExecutor(max_workers=JOB_WORKERS, thread_name_prefix="payments")
+
+    def stop(self) -> None:
+        self._job_pool.shutdown(wait=True)
 
     # --- checkout -------------------------------------------------------------
 
     def gateway_ready(self) -> bool:
-        """Pakasir's health, probed again if it was down a while ago."""
-        health = self._pakasir.health
-        if health.up:
-            return True
-        if time.monotonic() - health.last_probe > 5:
-            return self._pakasir.probe()
-        return False
+        """Pakasir's health, probed again (briefly) if it was down."""
+        return self._pakasir.available()
 
     def checkout_qris(self, user: User, product_id: int, quantity: int, token: str,
-                      chat_id: int) -> Checkout:
+                      chat_id: int, quoted_subtotal: int | None = None) -> Checkout:
         """Reserve the goods and open a QRIS payment for them."""
         if not self.gateway_ready():
             return Checkout(failure=CheckoutFailure.GATEWAY_DOWN)
         try:
-            order = self._create_purchase(user, product_id, quantity, QRIS, token, chat_id)
+            order = self._create_purchase(user, product_id, quantity, QRIS, token, chat_id, quoted_subtotal)
         except _REFUSALS as refusal:
             return _refused(refusal)
         return self._open_gateway(order)
 
     def _create_purchase(self, user: User, product_id: int, quantity: int, method: str, token: str,
-                         chat_id: int) -> Order:
+                         chat_id: int, quoted_subtotal: int | None) -> Order:
         return orders.create_purchase(
             user, product_id, quantity, method=method, fees=self.fees,
             ttl_minutes=self._config.pakasir.qr_ttl_minutes,
-            max_quantity=self._config.shop.max_quantity, chat_id=chat_id, checkout_token=token)
+            max_quantity=self._config.shop.max_quantity, chat_id=chat_id, checkout_token=token,
+            quoted_subtotal=quoted_subtotal, max_pending=self._config.shop.max_pending_orders)
 
     def checkout_topup(self, user: User, amount: int, token: str, chat_id: int) -> Checkout:
         if not self.gateway_ready():
@@ -161,13 +206,20 @@ class PaymentService:
         try:
             order = orders.create_topup(user, amount, fees=self.fees,
                                         ttl_minutes=self._config.pakasir.qr_ttl_minutes,
-                                        chat_id=chat_id, checkout_token=token)
-        except orders.DuplicateCheckout as refusal:
+                                        chat_id=chat_id, checkout_token=token,
+                                        max_pending=self._config.shop.max_pending_orders)
+        except _REFUSALS as refusal:
             return _refused(refusal)
         return self._open_gateway(order)
 
     def _open_gateway(self, order: Order) -> Checkout:
-        """Create the Pakasir transaction for a new order; on failure undo the order."""
+        """Create the Pakasir transaction for a new order; on failure undo the order.
+
+        Closing at once is safe here, whatever Pakasir may hold: a payment
+        needs the QR string (or the order id for the checkout page), which
+        only a successful create gives us and which no customer has seen.
+        The client already cancelled any transaction it found half-made.
+        """
         try:
             payment: Payment = self._pakasir.create_qris(order.invoice_id, order.gateway_amount)
         except PakasirError as exc:
@@ -188,11 +240,16 @@ class PaymentService:
         self.close(order, CANCELLED, source="abandoned", show=False)
 
     def pay_with_balance(self, user: User, product_id: int, quantity: int, token: str,
-                         chat_id: int) -> Checkout:
-        """Buy from the balance: debit, sell and mark paid in one transaction."""
+                         chat_id: int, quoted_subtotal: int | None = None) -> Checkout:
+        """Buy from the balance: debit, sell and mark paid in one transaction.
+
+        ``quoted_subtotal`` is the price the customer saw on the summary; a
+        different price now refuses the purchase (PRICE_CHANGED).
+        """
         try:
             with immediate():
-                order = self._create_purchase(user, product_id, quantity, BALANCE, token, chat_id)
+                order = self._create_purchase(user, product_id, quantity, BALANCE, token, chat_id,
+                                              quoted_subtotal)
                 balance.apply(user.id, -order.subtotal, balance.PURCHASE, order=order,
                               note=order.invoice_id)
                 if not self._settle_locked(order, source="balance"):
@@ -209,51 +266,76 @@ class PaymentService:
         order = orders.get(order.id)
         if order.status == PAID:
             return Outcome.ALREADY_PAID
+        if order.mismatch:
+            return Outcome.MISMATCH
         if order.payment_method != QRIS or not order.payment_number:
             return Outcome.PENDING if order.status == PENDING else Outcome.CLOSED
+        answer = self._ask(order, source)
+        if answer in _SETTLED:
+            return Outcome.PAID if answer is _Answer.PAID else Outcome.ALREADY_PAID
+        if answer in (_Answer.MISMATCH, _Answer.UNKNOWN):
+            return Outcome(answer.value)
+        return Outcome.PENDING if orders.get(order.id).status == PENDING else Outcome.CLOSED
+
+    def _ask(self, order: Order, source: str) -> _Answer:
+        """Ask Pakasir about ``order``; settle it if paid, flag it if it does not match."""
+        if not self._pakasir.available():
+            return _Answer.UNKNOWN
         try:
-            transaction = self._pakasir.detail(order.invoice_id, order.gateway_amount)
+            transaction = self._pakasir.detail(order.invoice_id, order.gateway_amount, quick=True)
         except TransactionNotFound:
             transaction = None
         except PakasirError as exc:
+            # A refusal other than "not found" (or no answer at all) tells us
+            # nothing about the money.
             log.warning("cannot confirm %s now (%s): %s", order.invoice_id, source, exc)
-            return Outcome.UNKNOWN
+            return _Answer.UNKNOWN
         orders.mark_checked(order)
-        if transaction is not None:
-            problem = self._mismatch(order, transaction)
-            if problem:
-                self.alert_mismatch(order, transaction.amount, f"{problem} (via {source})")
-                return Outcome.MISMATCH
-        if transaction is None or not transaction.completed:
-            return Outcome.PENDING if order.status == PENDING else Outcome.CLOSED
+        if transaction is None:
+            return _Answer.UNPAYABLE
+        problem = self._mismatch(order, transaction)
+        if problem:
+            self._flag_mismatch(order, transaction, f"{problem} (via {source})")
+            return _Answer.MISMATCH
+        if transaction.completed:
+            return self._settle(order, source)
+        if transaction.payable:
+            return _Answer.PAYABLE
+        if transaction.unpayable:
+            return _Answer.UNPAYABLE
+        log.warning("pakasir reports status %r for %s; treated as unknown", transaction.status[:20],
+                    order.invoice_id)
+        return _Answer.UNKNOWN
+
+    def _settle(self, order: Order, source: str) -> _Answer:
         with immediate():
             settled = self._settle_locked(order, source=source)
         if not settled:
-            return Outcome.ALREADY_PAID
+            return _Answer.ALREADY_PAID
         log.info("order %s paid (learnt from %s)", order.invoice_id, source)
         self._after_paid(order.id)
-        return Outcome.PAID
+        return _Answer.PAID
 
     def _mismatch(self, order: Order, transaction: TransactionStatus) -> str:
         if transaction.project != self._pakasir.project:
-            return f"project {transaction.project!r}"
+            return f"project {transaction.project[:60]!r}"
         if transaction.order_id != order.invoice_id:
-            return f"order id {transaction.order_id!r}"
+            return f"order id {transaction.order_id[:60]!r}"
         if transaction.amount != order.gateway_amount:
             return f"amount {transaction.amount}"
         return ""
 
-    def alert_mismatch(self, order: Order | None, got: object, detail: str) -> None:
-        """Tell the admins, once per order, that a payment did not match."""
-        key = order.invoice_id if order is not None else f"?{detail}"
-        with self._alert_lock:
-            if key in self._alerted:
-                return
-            self._alerted.add(key)
-        log.error("payment mismatch for %s: %s", key, detail)
+    def _flag_mismatch(self, order: Order, transaction: TransactionStatus, detail: str) -> None:
+        """Mark the order as a mismatch and tell the admins — once, across restarts."""
         with immediate():
-            audit.record("payment.mismatch", subject=f"order:{key}", detail=f"{detail}; got {got}")
-        self._notifier.notify(texts.notice_mismatch(key, order.gateway_amount if order else 0, got, detail))
+            first = orders.flag_mismatch(order, detail)
+            if first:
+                audit.record("payment.mismatch", subject=f"order:{order.invoice_id}",
+                             detail=f"{detail}; pakasir status {transaction.status[:20]}")
+        if not first:
+            return
+        log.error("payment mismatch for %s: %s", order.invoice_id, detail)
+        self._notifier.notify(texts.notice_mismatch(order, self._pakasir.project, transaction))
 
     def _settle_locked(self, order: Order, source: str) -> bool:
         """Claim ``order`` as paid and settle it (inside an IMMEDIATE transaction).
@@ -287,29 +369,28 @@ class PaymentService:
         """Sell the order's lines; a late order takes fresh ones or is credited.
 
         Returns the settlement: ``delivered`` (every unit sold to the order),
-        or ``credited`` (no stock left for a late payment: the goods' value
-        goes to the balance). For a late order it is all or nothing, since
-        its lines were released when it closed and the re-reservation below
-        is one savepoint.
+        or ``credited`` (no stock left for a late payment: what the customer
+        paid, the QRIS fee included, goes to the balance). For a late order
+        it is all or nothing, since its lines were released when it closed
+        and the re-reservation below is one savepoint.
         """
         stock.sell_reserved(order)
         items = orders.items(order)
         missing = {item.id: item.quantity - stock.sold_count(order, item.product_id) for item in items}
         if not any(count > 0 for count in missing.values()):
-            return "delivered"
+            return DELIVERED
         try:
             with immediate():  # a savepoint: a shortage undoes only this attempt
                 for item in items:
                     if missing[item.id] > 0:
                         stock.reserve(Product.get_by_id(item.product_id), missing[item.id], order)
                 stock.sell_reserved(order)
-            return "delivered"
+            return DELIVERED
         except stock.StockShort:
             pass
-        credit = sum(missing[item.id] * item.price_per_unit for item in items)
-        balance.apply(order.user_id, credit, balance.LATE_CREDIT, order=order,
+        balance.apply(order.user_id, order.total_bill, balance.LATE_CREDIT, order=order,
                       note=f"{order.invoice_id}: stok habis saat pembayaran masuk")
-        return "credited"
+        return CREDITED
 
     def _after_paid(self, order_id: int) -> None:
         """After the paid commit: tell the admins, then deliver."""
@@ -323,7 +404,7 @@ class PaymentService:
             self._notifier.notify(texts.notice_sale(order, items, label))
             self._check_low_stock(items)
         if order.paid_late:
-            outcome = "dikreditkan ke saldo" if order.settlement == "credited" else "barang tetap dikirim"
+            outcome = "dikreditkan ke saldo" if order.settlement == CREDITED else "barang tetap dikirim"
             self._notifier.notify(texts.notice_late(order.invoice_id, outcome))
         self._delivery.deliver_async(order.id)
 
@@ -340,37 +421,62 @@ class PaymentService:
     # --- closing ----------------------------------------------------------------
 
     def close(self, order: Order, status: str, source: str, show: bool = True) -> Outcome:
-        """Cancel or expire a pending order — unless it was just paid.
+        """Cancel or expire a pending order — once Pakasir says it cannot be paid.
 
-        A QR paid a moment before the customer pressed "Batalkan" (or before
-        the expiry job ran) must be delivered, not cancelled, so Pakasir is
-        asked first. The Pakasir transaction is then cancelled so the QR can
-        no longer be paid; if Pakasir cannot be reached the order is closed
-        anyway, and a payment that still arrives is settled as a late one.
+        Pakasir is asked first: a QR paid a moment before the customer
+        pressed "Batalkan" (or before the expiry job ran) is delivered, not
+        cancelled. A still payable transaction is cancelled at Pakasir; a
+        cancel that fails or is refused is followed by another look, since
+        the refusal may mean the payment just landed. UNKNOWN means Pakasir
+        could not be asked: nothing changed, the order keeps its lines, and
+        the jobs try again.
+
+        A mismatched order is closed without asking: it is never delivered
+        automatically, and an admin resolves it.
         """
         order = orders.get(order.id)
         if order.status != PENDING:
             return Outcome.ALREADY_PAID if order.status == PAID else Outcome.CLOSED
-        if order.payment_number:
-            outcome = self.confirm(order, source)
-            if outcome in (Outcome.PAID, Outcome.ALREADY_PAID, Outcome.MISMATCH):
-                return outcome
-            try:
-                self._pakasir.cancel(order.invoice_id, order.gateway_amount)
-            except PakasirError as exc:
-                log.warning("pakasir cancel of %s failed (%s); closing locally", order.invoice_id, exc)
+        if not order.mismatch:
+            answer = self._ask(order, source)
+            if answer is _Answer.PAYABLE:
+                answer = self._cancel_at_gateway(order, source)
+            if answer in _SETTLED:
+                return Outcome.PAID if answer is _Answer.PAID else Outcome.ALREADY_PAID
+            if answer is _Answer.UNKNOWN or answer is _Answer.PAYABLE:
+                return Outcome.UNKNOWN
+        return self._close_locally(orders.get(order.id), status, source, show)
+
+    def _cancel_at_gateway(self, order: Order, source: str) -> _Answer:
+        """Cancel a payable transaction; after any failure, look again."""
+        try:
+            self._pakasir.cancel(order.invoice_id, order.gateway_amount, quick=True)
+            return _Answer.UNPAYABLE
+        except PakasirError as exc:
+            log.warning("pakasir cancel of %s failed (%s); asking again", order.invoice_id, exc)
+        return self._ask(order, source)
+
+    def _close_locally(self, order: Order, status: str, source: str, show: bool) -> Outcome:
         if not orders.close(order, status):
             order = orders.get(order.id)
             return Outcome.ALREADY_PAID if order.status == PAID else Outcome.CLOSED
+        needs_admin = bool(order.mismatch)
         with immediate():
             audit.record(f"order.{status}", subject=f"order:{order.invoice_id}",
-                         before={"status": PENDING}, after={"status": status, "source": source})
+                         before={"status": PENDING},
+                         after={"status": status, "source": source, "needs_admin": needs_admin})
         log.info("order %s %s (%s)", order.invoice_id, status, source)
         if show:
             self._show_closed(orders.get(order.id))
-        return Outcome.CLOSED
+        return Outcome.MISMATCH if needs_admin else Outcome.CLOSED
 
     def _show_closed(self, order: Order) -> None:
+        """The QR says it is no longer valid; a mismatch also tells the customer an admin will look."""
+        if order.mismatch:
+            self._tell(order.chat_id, texts.order_needs_admin(order.invoice_id))
+        self._edit_qr_closed(order)
+
+    def _edit_qr_closed(self, order: Order) -> None:
         if not order.qr_message_id:
             return
         try:
@@ -379,49 +485,121 @@ class PaymentService:
         except TelegramError:
             pass
 
+    # --- mismatches: the admin decides ----------------------------------------
+
+    def resolve_mismatch(self, admin_id: int, order: Order, action: str, note: str = "") -> bool:
+        """An admin's decision on a mismatched order, after checking Pakasir's dashboard.
+
+        ``deliver``: settle it as paid (its own lines, fresh ones if it was
+        closed, or a credit when stock ran out); ``credit``: credit what the
+        customer paid to their balance; ``close``: close it unpaid. False
+        when the order is not an open mismatch (already decided, or never
+        one). Audited; the customer is told.
+        """
+        order = orders.get(order.id)
+        if order.is_topup and action == "credit":
+            action = "deliver"  # delivering a top-up is crediting it
+        with immediate():
+            if not orders.resolve_mismatch(order, action):
+                return False
+            if action == "deliver":
+                settled = self._settle_locked(order, source=f"admin:{admin_id}")
+            elif action == "credit":
+                settled = self._credit_locked(order, admin_id, note)
+            else:
+                settled = False
+            audit.record("payment.mismatch_resolved", actor_id=admin_id, subject=f"order:{order.invoice_id}",
+                         before={"status": order.status}, after={"resolution": action}, detail=note)
+        if settled:
+            self._after_paid(order.id)
+            return True
+        if action == "close" and orders.close(order, CANCELLED):
+            self._edit_qr_closed(orders.get(order.id))
+        self._tell(order.chat_id, texts.mismatch_closed(order.invoice_id))
+        return True
+
+    def _credit_locked(self, order: Order, admin_id: int, note: str) -> bool:
+        """Mark a mismatched order paid by crediting what it charged (inside a transaction)."""
+        fresh = Order.get_by_id(order.id)
+        if fresh.status == PAID:
+            return False
+        now = utcnow()
+        claimed = (Order.update(status=PAID, paid_at=now, paid_late=fresh.status != PENDING,
+                                settlement=CREDITED, delivery_claimed_at=now, updated_at=now)
+                   .where((Order.id == fresh.id) & (Order.status == fresh.status)).execute())
+        if claimed != 1:
+            return False
+        stock.release(fresh)
+        balance.apply(fresh.user_id, fresh.total_bill, balance.ADMIN, order=fresh, admin_id=admin_id,
+                      note=note or f"{fresh.invoice_id}: pembayaran dicek admin")
+        return True
+
+    def _tell(self, chat_id: int, text: str) -> None:
+        """A message nobody waits on: through the outbox, so no job or lane waits on the chat's pace."""
+        self._sender.post_text(chat_id, text)
+
     # --- jobs --------------------------------------------------------------------
 
     def poll_pending(self) -> int:
         """Ask Pakasir about pending orders (in case a webhook never came)."""
+        if not self._pakasir.available():
+            return 0
         interval = timedelta(seconds=self._config.pakasir.poll_interval_seconds)
         now = utcnow()
-        paid = 0
-        for order in orders.pending_qris(POLL_BATCH, checked_before=now - interval * 0.9):
-            paid += self.confirm(order, "poll") == Outcome.PAID
-        late = (Order.select().where(Order.status.in_([EXPIRED, CANCELLED])
-                                     & Order.payment_number.is_null(False)
-                                     & (Order.closed_at > now - LATE_WATCH)
-                                     & (Order.last_checked_at.is_null()
-                                        | (Order.last_checked_at < now - LATE_CHECK_EVERY)))
-                .order_by(Order.closed_at).limit(POLL_BATCH))
-        for order in list(late):
-            paid += self.confirm(order, "late-poll") == Outcome.PAID
-        return paid
+        pending = orders.pending_qris(POLL_BATCH, checked_before=now - interval * 0.9)
+        late = orders.recently_closed(now - LATE_WATCH, now - LATE_CHECK_EVERY, POLL_BATCH)
+        outcomes = self._each(self._waiting_turn(pending + late),
+                              lambda order: self.confirm(order, "poll" if order.status == PENDING else "late-poll"))
+        return outcomes.count(Outcome.PAID)
 
     def expire_stale(self) -> int:
-        """Expire pending QRIS orders past their time; clean up abandoned checkouts."""
-        now = utcnow()
-        expired = 0
-        stale = (Order.select().where((Order.status == PENDING) & (Order.payment_method == QRIS)
-                                      & (Order.expires_at < now)).order_by(Order.expires_at)
-                 .limit(POLL_BATCH))
-        for order in list(stale):
-            expired += self.close(order, EXPIRED, source="expiry") == Outcome.CLOSED
-        abandoned = (Order.select().where((Order.status == PENDING) & (Order.payment_method == QRIS)
-                                          & Order.payment_number.is_null()
-                                          & (Order.created_at < now - ABANDONED_CHECKOUT))
-                     .limit(POLL_BATCH))
-        for order in list(abandoned):
-            self._close_abandoned(order)
-        return expired
+        """Close pending orders past their time (and checkouts that never got a QR).
 
-    def _close_abandoned(self, order: Order) -> None:
-        """A checkout the process never finished: no QR was shown, so cancel it."""
-        try:
-            self._pakasir.cancel(order.invoice_id, order.gateway_amount)
-        except TransactionNotFound:
-            pass
-        except PakasirError as exc:
-            log.warning("cancel of abandoned %s failed: %s", order.invoice_id, exc)
-        if orders.close(order, CANCELLED):
-            log.info("abandoned checkout %s cancelled", order.invoice_id)
+        Mismatched orders are closed without asking Pakasir. The others are
+        closed only once Pakasir answers; while it cannot be asked they stay
+        pending, and an order that could not be finished waits its turn
+        instead of holding the batch.
+        """
+        now = utcnow()
+        stale = orders.past_expiry(now, POLL_BATCH * 10)
+        abandoned = orders.abandoned_checkouts(now - ABANDONED_CHECKOUT, POLL_BATCH)
+        if not self._pakasir.available():
+            stale = [order for order in stale if order.mismatch]
+            abandoned = []
+        stale = self._waiting_turn(stale)[:POLL_BATCH]
+        outcomes = self._each(stale, lambda order: self.close(order, EXPIRED if order.payment_number
+                                                              else CANCELLED, source="expiry"))
+        self._each(self._waiting_turn(abandoned),
+                   lambda order: self.close(order, CANCELLED, source="abandoned", show=False))
+        return outcomes.count(Outcome.CLOSED) + outcomes.count(Outcome.MISMATCH)
+
+    def after_outage(self) -> None:
+        """Pakasir is back: every order the outage touched is asked about at the next run."""
+        with self._retry_lock:
+            self._retry_at.clear()
+
+    def _waiting_turn(self, candidates: Iterable[Order]) -> list[Order]:
+        """Those not waiting after an unknown answer (a batch moves past them)."""
+        now = time.monotonic()
+        with self._retry_lock:
+            return [order for order in candidates if self._retry_at.get(order.id, 0.0) <= now]
+
+    def _each(self, batch: list[Order], work: Callable[[Order], Outcome]) -> list[Outcome]:
+        """Run ``work`` on every order at once, so one slow order does not hold the others."""
+        if not batch:
+            return []
+        cid = current_correlation_id()
+
+        def run(order: Order) -> Outcome:
+            with correlation(cid):
+                try:
+                    outcome = work(order)
+                except Exception:
+                    log.exception("job step for order %s failed", order.invoice_id)
+                    outcome = Outcome.UNKNOWN
+            if outcome is Outcome.UNKNOWN:
+                with self._retry_lock:
+                    self._retry_at[order.id] = time.monotonic() + RETRY_UNKNOWN_SECONDS
+            return outcome
+
+        return list(self._job_pool.map(run, batch))

@@ -48,6 +48,11 @@ class Jobs:
         self.scheduler.add_job(self._guarded(func, name), "date", id=name, name=name,
                                replace_existing=True)
 
+    def run_now(self, name: str) -> None:
+        """Bring a periodic job's next run forward to now (it never overlaps itself)."""
+        if self.scheduler.running and self.scheduler.get_job(name) is not None:
+            self.scheduler.modify_job(name, next_run_time=datetime.now(timezone.utc))
+
     def _guarded(self, func: Callable[[], object], name: str) -> Callable[[], None]:
         def run() -> None:
             with correlation(new_correlation_id(f"job-{name}")):

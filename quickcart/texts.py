@@ -175,6 +175,21 @@ PAKASIR_ERROR = ("💔 Terjadi kendala teknis saat membuat pembayaran.\n\n"
                  "🔄 Silakan coba lagi atau hubungi admin.\n\n"
                  "Maaf atas ketidaknyamanan ini! 🙏")
 ORDER_IN_PROGRESS = "Pesanan ini sedang diproses."
+PRICE_CHANGED = "Harga berubah sejak ringkasan ditampilkan. Cek ringkasan terbaru lalu pilih lagi."
+
+
+def below_gateway_minimum(amount: int, minimum: int) -> str:
+    return (f"😔 Total {rp(amount)} di bawah minimal pembayaran QRIS ({rp(minimum)}). "
+            "Tambah jumlahnya atau bayar pakai saldo.")
+
+
+def open_order_button(order) -> str:
+    return f"⏳ {order.invoice_id} · {rp(order.total_bill)}"
+
+
+def too_many_pending(count: int) -> str:
+    return (f"⏳ Kamu masih punya {count} pesanan yang belum dibayar. Bayar atau batalkan dulu "
+            "sebelum membuat pesanan baru 👇")
 
 
 def qr_caption(order, items, expires_text: str) -> str:
@@ -199,8 +214,14 @@ def payment_pending(expires_text: str) -> str:
 
 
 PAYMENT_ALREADY_PAID = "✅ Pesanan ini sudah dibayar."
+PAYMENT_RECEIVED = "✅ Pembayaran diterima! Pesanan sedang dikirim."
+PAID_NOT_CANCELLED = "✅ Pesanan ini sudah dibayar — barang dikirim."
+NEEDS_ADMIN_TOAST = "⚠️ Ada ketidaksesuaian data pembayaran. Admin sudah diberi tahu dan akan membantu."
+PAYMENT_UNKNOWN = ("⚠️ Sistem pembayaran sedang tidak bisa dihubungi, jadi status belum bisa dicek. "
+                   "Kalau kamu sudah bayar, tenang: barang dikirim otomatis begitu sistemnya kembali.")
+CANCEL_UNKNOWN = ("⚠️ Sistem pembayaran sedang tidak bisa dihubungi, jadi pesanan belum bisa dibatalkan. "
+                  "Coba lagi sebentar lagi. Kalau kamu sudah bayar, barang tetap dikirim otomatis.")
 PAYMENT_CHECK_LIMIT = "⏳ Tunggu sebentar sebelum cek lagi (maks. 5 kali per menit)."
-PAYMENT_CHECK_FAILED = "⚠️ Belum bisa mengecek pembayaran sekarang. Coba lagi sebentar lagi."
 ORDER_NOT_PENDING = "Pesanan ini sudah tidak aktif."
 
 
@@ -237,11 +258,28 @@ def late_payment_delivered(invoice_id: str) -> str:
             "kedaluwarsa/dibatalkan, tapi stok masih ada — barangnya tetap kami kirim. 👇")
 
 
-def late_payment_credited(invoice_id: str, amount: int, balance: int) -> str:
+def late_payment_credited(invoice_id: str, amount: int, fee: int, balance: int) -> str:
+    fee_part = f" (termasuk biaya QRIS {rp(fee)})" if fee else ""
     return (f"ℹ️ Pembayaran untuk invoice <code>{e(invoice_id)}</code> masuk setelah pesanan "
             f"kedaluwarsa/dibatalkan dan stoknya sudah habis.\n"
-            f"💰 {rp(amount)} sudah dimasukkan ke saldo kamu (saldo sekarang {rp(balance)}). "
-            "Saldo bisa dipakai belanja kapan saja.")
+            f"💰 Seluruh pembayaranmu, {rp(amount)}{fee_part}, sudah dimasukkan ke saldo kamu "
+            f"(saldo sekarang {rp(balance)}). Saldo bisa dipakai belanja kapan saja.")
+
+
+def mismatch_credited(invoice_id: str, amount: int, balance: int) -> str:
+    return (f"ℹ️ Admin sudah memeriksa pembayaran untuk invoice <code>{e(invoice_id)}</code>.\n"
+            f"💰 {rp(amount)} dimasukkan ke saldo kamu (saldo sekarang {rp(balance)}).")
+
+
+def order_needs_admin(invoice_id: str) -> str:
+    return (f"⚠️ Pembayaran untuk invoice <code>{e(invoice_id)}</code> perlu dicek admin karena datanya "
+            "tidak cocok. Pesanan ini ditutup; admin sudah diberi tahu dan akan menghubungi kamu. "
+            "Kalau kamu sudah membayar, uangmu tidak hilang.")
+
+
+def mismatch_closed(invoice_id: str) -> str:
+    return (f"ℹ️ Admin sudah memeriksa invoice <code>{e(invoice_id)}</code> dan menutup pesanan ini. "
+            "Hubungi admin jika ada pertanyaan.")
 
 
 def topup_success(order, balance: int) -> str:
@@ -337,9 +375,15 @@ def notice_low_stock(product_name: str, product_id: int, stock: int) -> str:
     return f"📉 Stok menipis: <b>{e(product_name)}</b> (#{product_id}) tinggal {stock}."
 
 
-def notice_mismatch(invoice_id: str, expected: int, got: object, detail: str) -> str:
-    return (f"🚨 <b>Nominal/proyek tidak cocok</b> untuk {e(invoice_id)}: diharapkan {rp(expected)}, "
-            f"diterima {e(got)}. {e(detail)}\nPesanan TIDAK dikirim. Periksa di dashboard Pakasir.")
+def notice_mismatch(order, project: str, transaction) -> str:
+    """A payment Pakasir reported that does not match the order: the figures side by side."""
+    return ("🚨 <b>Pembayaran tidak cocok</b> — pesanan TIDAK dikirim otomatis.\n"
+            f"🧾 Invoice: <code>{e(order.invoice_id)}</code>\n"
+            f"Pesanan: proyek {e(project)}, nominal {rp(order.gateway_amount)}\n"
+            f"Pakasir: proyek {e(transaction.project[:60])}, order {e(transaction.order_id[:60])}, "
+            f"nominal {rp(transaction.amount)}, status {e(transaction.status[:20])}\n"
+            "Cek di dashboard Pakasir, lalu putuskan:\n"
+            f"<code>/resolve {e(order.invoice_id)} deliver|credit|close</code>")
 
 
 def notice_late(invoice_id: str, outcome: str) -> str:

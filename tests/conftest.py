@@ -3,14 +3,26 @@ from __future__ import annotations
 
 import pytest
 
+from quickcart.checks import data_findings
 from quickcart.db import close_database, database, open_database
 from quickcart.migrations import migrate
 
 
+def assert_books_balance(request) -> None:
+    """check-data's invariants hold on the bound database (unless the test breaks them on purpose)."""
+    if request.node.get_closest_marker("breaks_invariants"):
+        return
+    failed = [f"{finding.what}: {finding.detail}" for finding in data_findings() if not finding.ok]
+    assert not failed, "check-data fails after this test: " + "; ".join(failed)
+
+
 @pytest.fixture
-def db(tmp_path):
-    """A fresh SQLite file with the current schema, bound for this test."""
+def db(tmp_path, request):
+    """A fresh SQLite file with the current schema, bound for this test; check-data passes at the end."""
     open_database(tmp_path / "quickcart.db")
     migrate(database)
-    yield database
-    close_database()
+    try:
+        yield database
+        assert_books_balance(request)
+    finally:
+        close_database()

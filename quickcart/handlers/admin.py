@@ -48,6 +48,7 @@ from quickcart.admin_syntax import (
     parse_no_arguments,
     parse_orders_count,
     parse_product_id,
+    parse_resolve,
     parse_set_role,
     parse_switch,
     parse_user_target,
@@ -96,6 +97,7 @@ class AdminCommands:
             "order": self.order,
             "orders": self.orders,
             "recheck": self.recheck,
+            "resolve": self.resolve,
             "stats": self.stats,
             "broadcast": self.broadcast_text,
             "maintenance": self.maintenance,
@@ -306,6 +308,17 @@ class AdminCommands:
         audit.record_now("order.recheck", actor_id=self.admin_id(message), subject=f"order:{order.invoice_id}",
                          before={"status": order.status}, after={"status": after.status, "outcome": outcome.value})
         self.reply(message, admin_texts.recheck_result(outcome.value, order.invoice_id, after.status))
+
+    def resolve(self, message: types.Message, command: CommandText) -> None:
+        invoice, action, note = parse_resolve(command.argument)
+        order = orders.by_invoice(invoice)
+        if order is None:
+            self.reply(message, admin_texts.order_missing(invoice))
+            return
+        if not self.payments.resolve_mismatch(self.admin_id(message), order, action, note):
+            self.reply(message, admin_texts.not_a_mismatch(invoice))
+            return
+        self.reply(message, admin_texts.mismatch_resolved(action, invoice))
 
     # --- the shop ----------------------------------------------------------------------
 

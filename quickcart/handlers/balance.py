@@ -10,7 +10,7 @@ from telebot import TeleBot, types
 from quickcart import balance, texts
 from quickcart.callbacks import Callback, encode
 from quickcart.handlers.common import CallbackRouter, Context, inline
-from quickcart.handlers.shop import checkout_token, new_nonce, send_qr, show
+from quickcart.handlers.shop import checkout_token, new_nonce, open_orders_screen, send_qr, show
 from quickcart.models import User
 from quickcart.money import format_rupiah, parse_rupiah
 from quickcart.payments import CheckoutFailure, PaymentService
@@ -68,16 +68,18 @@ def register(bot: TeleBot, ctx: Context, router: CallbackRouter) -> None:
         rows.append([(texts.BTN_TOPUP_CUSTOM, encode("topc"))])
         return texts.topup_choose(shop.topup_min, shop.topup_max), inline(rows)
 
-    def start_topup(user: User, amount: int, token: str, chat_id: int) -> str | None:
-        """Open the QR for a top-up; return a failure text to show, or None."""
+    def start_topup(user: User, amount: int, token: str, chat_id: int):
+        """Open the QR for a top-up; return the screen (text, buttons) to show on failure, or None."""
         checkout = payments.checkout_topup(user, amount, token, chat_id)
         if checkout.failure is CheckoutFailure.DUPLICATE:
-            return texts.ORDER_IN_PROGRESS
+            return texts.ORDER_IN_PROGRESS, None
+        if checkout.failure is CheckoutFailure.TOO_MANY_PENDING:
+            return open_orders_screen(checkout.open_orders)
         if checkout.failure is CheckoutFailure.GATEWAY_DOWN:
-            return texts.PAKASIR_DOWN
+            return texts.PAKASIR_DOWN, None
         if checkout.failure is not None:
-            return texts.PAKASIR_ERROR
-        return None if send_qr(ctx, payments, chat_id, checkout) else texts.ERROR
+            return texts.PAKASIR_ERROR, None
+        return None if send_qr(ctx, payments, chat_id, checkout) else (texts.ERROR, None)
 
     @bot.message_handler(commands=["saldo"], chat_types=["private"])
     def balance_command(message: types.Message) -> None:
@@ -103,7 +105,7 @@ def register(bot: TeleBot, ctx: Context, router: CallbackRouter) -> None:
         if failure is None:
             show(ctx, call, f"➕ Isi saldo {format_rupiah(amount)}: scan QR di bawah 👇", None)
         else:
-            show(ctx, call, failure, None)
+            show(ctx, call, *failure)
 
     @router.route("topc")
     def topup_custom(call: types.CallbackQuery, cb: Callback, user: User) -> None:
@@ -125,4 +127,4 @@ def register(bot: TeleBot, ctx: Context, router: CallbackRouter) -> None:
         prompts.done(user.id)
         failure = start_topup(user, amount, f"{user.id}-m{message.message_id}", message.chat.id)
         if failure is not None:
-            ctx.sender.post_text(message.chat.id, failure)
+            ctx.sender.post_text(message.chat.id, *failure)

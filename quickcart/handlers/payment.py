@@ -15,8 +15,6 @@ from quickcart.models import CANCELLED, PAID, PENDING, User
 from quickcart.payments import Outcome, PaymentService
 from quickcart.timeutil import format_jakarta
 
-MISMATCH_TEXT = "⚠️ Ada ketidaksesuaian data pembayaran. Admin sudah diberi tahu dan akan membantu."
-
 
 def register(bot: TeleBot, ctx: Context, router: CallbackRouter) -> None:
     payments: PaymentService = ctx.services["payments"]
@@ -35,7 +33,7 @@ def register(bot: TeleBot, ctx: Context, router: CallbackRouter) -> None:
             return
         outcome = payments.confirm(order, "button")
         if outcome is Outcome.PAID:
-            ctx.sender.answer(call.id, "✅ Pembayaran diterima! Pesanan sedang dikirim.")
+            ctx.sender.answer(call.id, texts.PAYMENT_RECEIVED)
         elif outcome is Outcome.ALREADY_PAID:
             ctx.sender.answer(call.id, texts.PAYMENT_ALREADY_PAID)
         elif outcome is Outcome.PENDING:
@@ -43,9 +41,9 @@ def register(bot: TeleBot, ctx: Context, router: CallbackRouter) -> None:
         elif outcome is Outcome.CLOSED:
             ctx.sender.answer(call.id, texts.ORDER_NOT_PENDING, alert=True)
         elif outcome is Outcome.MISMATCH:
-            ctx.sender.answer(call.id, MISMATCH_TEXT, alert=True)
+            ctx.sender.answer(call.id, texts.NEEDS_ADMIN_TOAST, alert=True)
         else:
-            ctx.sender.answer(call.id, texts.PAYMENT_CHECK_FAILED, alert=True)
+            ctx.sender.answer(call.id, texts.PAYMENT_UNKNOWN, alert=True)
 
     @router.route("cnl")
     def cancel(call: types.CallbackQuery, cb: Callback, user: User) -> None:
@@ -59,8 +57,10 @@ def register(bot: TeleBot, ctx: Context, router: CallbackRouter) -> None:
             return
         outcome = payments.close(order, CANCELLED, source="customer")
         if outcome in (Outcome.PAID, Outcome.ALREADY_PAID):
-            ctx.sender.answer(call.id, "✅ Pesanan ini sudah dibayar — barang dikirim.", alert=True)
+            ctx.sender.answer(call.id, texts.PAID_NOT_CANCELLED, alert=True)
         elif outcome is Outcome.MISMATCH:
-            ctx.sender.answer(call.id, MISMATCH_TEXT, alert=True)
+            ctx.sender.answer(call.id, texts.NEEDS_ADMIN_TOAST, alert=True)
+        elif outcome is Outcome.UNKNOWN:
+            ctx.sender.answer(call.id, texts.CANCEL_UNKNOWN, alert=True)
         else:
             ctx.sender.answer(call.id, texts.CANCELLED_TOAST)

@@ -17,6 +17,7 @@ from quickcart import catalogue, orders, texts
 from quickcart.callbacks import Callback, encode
 from quickcart.handlers.common import CallbackRouter, Context, inline
 from quickcart.models import User
+from quickcart.pakasir import MINIMUM_AMOUNT
 from quickcart.payments import CheckoutFailure, PaymentService
 from quickcart.telegram.pacing import URGENT, sending_priority
 from quickcart.telegram.sender import MessageGone, TelegramError
@@ -84,9 +85,10 @@ class Screens:
         fee = fees.fee(subtotal)
         enough = user.account_balance >= subtotal
         nonce = new_nonce()
-        methods = [(texts.BTN_PAY_QRIS, encode("pay", "q", product.id, quantity, nonce))]
+        # The buttons carry the subtotal shown here: a press pays exactly that or nothing.
+        methods = [(texts.BTN_PAY_QRIS, encode("pay", "q", product.id, quantity, nonce, subtotal))]
         if enough:
-            methods.append((texts.BTN_PAY_BALANCE, encode("pay", "b", product.id, quantity, nonce)))
+            methods.append((texts.BTN_PAY_BALANCE, encode("pay", "b", product.id, quantity, nonce, subtotal)))
         rows = [methods, [(texts.BTN_BACK, encode("prod", product.id, quantity))]]
         text = texts.choose_payment(product.name, quantity, price, subtotal, fee,
                                     user.account_balance, enough)
@@ -152,12 +154,25 @@ def tell_checkout_failure(ctx: Context, call: types.CallbackQuery, checkout, scr
         show(ctx, call, texts.PAKASIR_DOWN, inline([[(texts.BTN_BACK, encode("prod", product_id, quantity))]]))
     elif failure is CheckoutFailure.GATEWAY_ERROR:
         show(ctx, call, texts.PAKASIR_ERROR, inline([[(texts.BTN_BACK, encode("prod", product_id, quantity))]]))
-    elif failure is CheckoutFailure.INSUFFICIENT_BALANCE:
-        ctx.sender.answer(call.id, texts.balance_insufficient(checkout.balance, checkout.needed), alert=True)
+    elif failure in (CheckoutFailure.INSUFFICIENT_BALANCE, CheckoutFailure.PRICE_CHANGED):
+        refusal = (texts.PRICE_CHANGED if failure is CheckoutFailure.PRICE_CHANGED
+                   else texts.balance_insufficient(checkout.balance, checkout.needed))
+        ctx.sender.answer(call.id, refusal, alert=True)
         product = catalogue.active_product(product_id)
         if product is not None:
             show(ctx, call, *screens.payment_choice(product, quantity, ctx.user_of(call.from_user),
                                                     ctx.services["payments"].fees))
+    elif failure is CheckoutFailure.BELOW_MINIMUM:
+        show(ctx, call, texts.below_gateway_minimum(checkout.needed, MINIMUM_AMOUNT),
+             inline([[(texts.BTN_BACK, encode("prod", product_id, quantity))]]))
+    elif failure is CheckoutFailure.TOO_MANY_PENDING:
+        show(ctx, call, *open_orders_screen(checkout.open_orders))
+
+
+def open_orders_screen(open_orders) -> tuple[str, types.InlineKeyboardMarkup]:
+    """The customer's unpaid orders, each a button to its QR's Status and Batalkan."""
+    rows = [[(texts.open_order_button(order), encode("ord", order.id, 0))] for order in open_orders]
+    return texts.too_many_pending(len(open_orders)), inline(rows)
 
 
 def register(bot: TeleBot, ctx: Context, router: CallbackRouter) -> None:
@@ -237,11 +252,11 @@ def register(bot: TeleBot, ctx: Context, router: CallbackRouter) -> None:
 
     @router.route("pay")
     def pay(call: types.CallbackQuery, cb: Callback, user: User) -> None:
-        method, product_id, quantity, nonce = cb.args[0], cb.int(1), cb.int(2), cb.args[3]
+        method, product_id, quantity, nonce, quoted = cb.args[0], cb.int(1), cb.int(2), cb.args[3], cb.int(4)
         token = checkout_token(user.id, nonce)
         chat_id = call.message.chat.id
         if method == "b":
-            checkout = payments.pay_with_balance(user, product_id, quantity, token, chat_id)
+            checkout = payments.pay_with_balance(user, product_id, quantity, token, chat_id, quoted)
             if not checkout.ok:
                 tell_checkout_failure(ctx, call, checkout, screens, product_id, quantity, user)
                 return
@@ -250,7 +265,7 @@ def register(bot: TeleBot, ctx: Context, router: CallbackRouter) -> None:
                             " Barang dikirim di bawah 👇", None)
             return
         ctx.sender.answer(call.id, "⏳ Membuat QRIS…")
-        checkout = payments.checkout_qris(user, product_id, quantity, token, chat_id)
+        checkout = payments.checkout_qris(user, product_id, quantity, token, chat_id, quoted)
         if not checkout.ok:
             tell_checkout_failure(ctx, call, checkout, screens, product_id, quantity, user)
             return

@@ -35,7 +35,7 @@ POST bodies are JSON, or form-encoded when ``Content-Type`` says
 and in the body: malformed JSON or a JSON value that is not an object -> 400, a form body
 that is not ASCII -> 400, a chunked body -> 411, a body over 1 MiB -> 413. Unknown paths
 -> 404, a wrong HTTP method -> 405 (with ``Allow``). Every error is
-``{"error": "<message>", "code": <status>}`` with that HTTP status.
+``{"message": "<message>", "code": <status>}`` with that HTTP status.
 
 State rules:
 
@@ -48,7 +48,7 @@ State rules:
   "transaction is not pending (status: <status>)".
 * a pending transaction past ``expired_at`` reports "expired" (decided lazily, on read).
 
-Times: ``expired_at`` is UTC with a ``Z`` (``2025-09-19T01:18:49.678622Z``);
+Times: ``expired_at`` is UTC with nine fractional digits and a ``Z`` (``2025-09-19T01:18:49.678622000Z``);
 ``completed_at`` is Jakarta time with milliseconds (``2024-09-10T08:07:02.819+07:00``).
 
 The webhook is ``POST <webhook_url>`` with the detail shape as a compact JSON body; when
@@ -110,6 +110,7 @@ FEE_MODES: Final = ("merchant", "customer")
 MAX_BODY_BYTES: Final = 1 << 20
 MAX_ORDER_ID_LENGTH: Final = 64
 MAX_AMOUNT: Final = 999_999_999_999
+MIN_AMOUNT: Final = 500  # Pakasir refuses transactions below Rp500
 REQUEST_LOG_SIZE: Final = 10_000
 WEBHOOK_LOG_SIZE: Final = 10_000
 SIGNATURE_HEADER: Final = "X-Pakasir-Signature"
@@ -126,7 +127,8 @@ def default_fee(amount: int) -> int:
 
 
 def _iso_utc(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """UTC with nine fractional digits, as Pakasir writes ``expired_at``."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f") + "000Z"
 
 
 def _iso_wib(moment: datetime) -> str:
@@ -169,6 +171,7 @@ class Transaction:
             "payment_method": self.payment_method,
             "payment_number": self.payment_number,
             "expired_at": _iso_utc(self.expired_at),
+            "is_sandbox": True,
         }
 
     def detail_json(self) -> dict[str, Any]:
@@ -180,6 +183,7 @@ class Transaction:
             "status": self.status,
             "payment_method": self.payment_method,
             "completed_at": _iso_wib(self.completed_at) if self.completed_at else None,
+            "is_sandbox": True,
         }
 
 
@@ -333,7 +337,7 @@ class FaultInjector:
 
 
 class _ApiError(Exception):
-    """An error answer: ``{"error": message, "code": status}`` with HTTP ``status``."""
+    """An error answer: ``{"message": message, "code": status}`` with HTTP ``status``."""
 
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
@@ -341,7 +345,7 @@ class _ApiError(Exception):
         self.message = message
 
     def body(self) -> dict[str, Any]:
-        return {"error": self.message, "code": self.status}
+        return {"message": self.message, "code": self.status}
 
 
 def _route(path: str) -> tuple[str, str, tuple[str, ...]]:
@@ -551,6 +555,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._api_key_ok = standin._api_key_ok(self._params)
         if fault is not None and not fault.after_processing and self._apply_fault(standin, fault):
             return
+        standin._run_hook(self._endpoint)
         if parse_error is not None:
             code, answer = parse_error.status, parse_error.body()
         else:
@@ -656,6 +661,8 @@ class PakasirStandIn:
         #: Timeout of one webhook delivery, in seconds.
         self.webhook_timeout: float = 10.0
         self.faults = FaultInjector()
+        self._hooks: dict[str, deque[Callable[[], object]]] = {}
+        self._misreports: dict[str, dict[str, Any]] = {}
 
         self._port = port
         self._lock = threading.RLock()
@@ -750,12 +757,39 @@ class PakasirStandIn:
             else:
                 self._connections.discard(connection)
 
+    # ----------------------------------------------------------------- hooks
+
+    def before_next(self, endpoint: str, action: Callable[[], object]) -> None:
+        """Run ``action`` just before the next ``endpoint`` request is processed.
+
+        For races that depend on timing, made exact: ``before_next("cancel",
+        lambda: standin.complete(order_id, webhook=False))`` is a customer
+        whose payment lands while the shop is cancelling.
+        """
+        if endpoint not in ENDPOINTS:
+            raise ValueError(f"unknown endpoint {endpoint!r}; expected one of {ENDPOINTS}")
+        with self._lock:
+            self._hooks.setdefault(endpoint, deque()).append(action)
+
+    def misreport(self, order_id: str, **fields: Any) -> None:
+        """Make ``transactiondetail`` for ``order_id`` report other values (``amount``, ``project``,
+        ``order_id``, ``status``): a gateway whose answer does not match the order."""
+        with self._lock:
+            self._misreports[order_id] = dict(fields)
+
+    def _run_hook(self, endpoint: str) -> None:
+        with self._lock:
+            queue = self._hooks.get(endpoint)
+            action = queue.popleft() if queue else None
+        if action is not None:
+            action()
+
     # ----------------------------------------------------------------- outages
 
     def go_down(self, mode: str = "503") -> None:
         """Simulate an outage until :meth:`come_up`.
 
-        "503": every request (including ``GET /``) gets 503 ``{"error": "service unavailable"}``.
+        "503": every request (including ``GET /``) gets 503 ``{"message": "service unavailable"}``.
         "timeout": every request is held ``hang_seconds`` (or until come_up/stop), then 504.
         "refuse": the listener closes and open connections are shut: connection refused.
         """
@@ -1050,7 +1084,7 @@ class PakasirStandIn:
                 if tx.amount != amount:
                     raise _ApiError(400, "amount does not match the transaction")
                 if endpoint == "detail":
-                    return 200, {"transaction": tx.detail_json()}
+                    return 200, {"transaction": {**tx.detail_json(), **self._misreports.get(order_id, {})}}
                 tx = self._cancel(tx) if endpoint == "cancel" else self._simulate(tx)
             if endpoint == "simulation":
                 self._deliver_in_background(order_id)
@@ -1061,6 +1095,8 @@ class PakasirStandIn:
     def _create(self, payment_method: str, order_id: str, amount: int) -> Transaction:
         if payment_method != "qris":
             raise _ApiError(400, "unsupported payment method")
+        if amount < MIN_AMOUNT:
+            raise _ApiError(400, f"minimum amount is {MIN_AMOUNT}")
         with self._lock:
             existing = self._current(order_id)
             if existing is not None:

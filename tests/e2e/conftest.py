@@ -16,6 +16,7 @@ from quickcart.models import StockLine
 from quickcart.sandbox.launcher import ShopProcess
 from quickcart.sandbox.pakasir_server import PakasirStandIn
 from quickcart.sandbox.telegram_server import TelegramStandIn
+from tests.conftest import assert_books_balance
 
 ADMIN_ID = 900_001
 TOKEN = "7000001:TESTtokenQuickCartE2E-abcdefghij"
@@ -48,7 +49,7 @@ class Shop(ShopProcess):
 
 
 @pytest.fixture
-def make_shop(tmp_path, telegram, pakasir):
+def make_shop(tmp_path, telegram, pakasir, request):
     """Start shops on demand: ``shop = make_shop(overrides=...)``."""
     shops: list[Shop] = []
 
@@ -71,6 +72,8 @@ def make_shop(tmp_path, telegram, pakasir):
             for (content,) in StockLine.select(StockLine.content).tuples():
                 assert content not in logs, "a stock line reached the log"
             assert "Traceback" not in logs or "handler failed" in logs, logs[-3000:]
+        if shops:
+            assert_books_balance(request)
     finally:
         close_database()
 

@@ -4,9 +4,13 @@ from __future__ import annotations
 import io
 
 import PIL.Image
+import requests
 import zxingcpp
 
-from quickcart import texts
+from quickcart import orders, texts
+from quickcart.models import QRIS, Order, User
+
+FEES = orders.FeePolicy(70, 310)
 
 
 def start(user) -> None:
@@ -59,3 +63,21 @@ def invoice_of(photo_message) -> str:
         if "Invoice:" in line:
             return line.split("Invoice:")[1].strip()
     raise AssertionError("no invoice in the QR caption")
+
+
+def qris_order(pakasir, user: User, product, quantity: int = 1) -> Order:
+    """A pending QRIS purchase with its Pakasir transaction, as a customer's checkout leaves it.
+
+    Made in the test process (the shop sees the same database), for tests
+    that need many open orders faster than customers could tap them out.
+    """
+    order = orders.create_purchase(user, product.id, quantity, method=QRIS, fees=FEES, ttl_minutes=10,
+                                   max_quantity=10, chat_id=user.id)
+    response = requests.post(f"{pakasir.base_url}/api/transactioncreate/qris", timeout=10, json={
+        "project": pakasir.project, "order_id": order.invoice_id, "amount": order.gateway_amount,
+        "api_key": pakasir.api_key})
+    response.raise_for_status()
+    payment = response.json()["payment"]
+    Order.update(payment_number=payment["payment_number"], total_bill=payment["total_payment"]).where(
+        Order.id == order.id).execute()
+    return Order.get_by_id(order.id)

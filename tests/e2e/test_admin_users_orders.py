@@ -5,31 +5,16 @@ from __future__ import annotations
 import json
 
 import pytest
-import requests
 
-from quickcart import balance, orders, texts
-from quickcart.models import PAID, QRIS, AuditLog, LedgerEntry, Order, User
+from quickcart import balance, texts
+from quickcart.models import PAID, AuditLog, LedgerEntry, Order, User
 from quickcart.money import format_rupiah
 from tests.e2e.admin_helpers import ask, audit_actions, db_snapshot, start_admin, started
 from tests.e2e.conftest import ADMIN_ID
-
-FEES = orders.FeePolicy(70, 310)
-
-
-def qris_order(pakasir, user: User, product, quantity: int = 1) -> Order:
-    """A pending QRIS purchase with its Pakasir transaction, as a customer's checkout leaves it."""
-    order = orders.create_purchase(user, product.id, quantity, method=QRIS, fees=FEES, ttl_minutes=10,
-                                   max_quantity=10, chat_id=user.id)
-    response = requests.post(f"{pakasir.base_url}/api/transactioncreate/qris", timeout=10, json={
-        "project": pakasir.project, "order_id": order.invoice_id, "amount": order.gateway_amount,
-        "api_key": pakasir.api_key})
-    response.raise_for_status()
-    payment = response.json()["payment"]
-    Order.update(payment_number=payment["payment_number"], total_bill=payment["total_payment"]).where(
-        Order.id == order.id).execute()
-    return Order.get_by_id(order.id)
+from tests.e2e.journey import qris_order
 
 
+@pytest.mark.breaks_invariants  # an order marked paid by hand, without its settlement
 def test_user_shows_profile_balance_orders_and_spend_by_id_username_or_member_id(shop, telegram, pakasir):
     admin = start_admin(telegram)
     started(telegram, 7001, "Citra <Dewi>", username="citra_d")

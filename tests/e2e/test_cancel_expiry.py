@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from quickcart import texts
 from quickcart.models import AVAILABLE, CANCELLED, EXPIRED, PAID, LedgerEntry, Order, Product, StockLine, User
+from quickcart.money import format_rupiah
 from quickcart.timeutil import utcnow
 from tests.e2e.conftest import ADMIN_ID
 from tests.e2e.journey import invoice_of, pay_by_qris, start
@@ -89,10 +90,13 @@ def test_a_late_payment_after_the_stock_sold_out_is_credited_to_the_balance(shop
 
     pakasir.complete(late_invoice, force=True)
     credited = indra.wait_for_message(contains="dimasukkan ke saldo")
-    assert "Rp50.000" in credited.plain_text()
+    late = Order.get(Order.invoice_id == late_invoice)
+    # What Indra paid, the QRIS fee included, not only the goods' value.
+    assert format_rupiah(late.total_bill) in credited.plain_text()
+    assert f"biaya QRIS {format_rupiah(late.charged_fee)}" in credited.plain_text()
     admin.wait_for_message(contains="dikreditkan ke saldo")
     order = Order.get(Order.invoice_id == late_invoice)
     assert (order.status, order.settlement) == (PAID, "credited")
-    assert User.get_by_id(indra.id).account_balance == 50_000
+    assert User.get_by_id(indra.id).account_balance == order.total_bill == 50_660
     entry = LedgerEntry.get(LedgerEntry.order == order.id)
-    assert (entry.reason, entry.delta) == ("late_credit", 50_000)
+    assert (entry.reason, entry.delta) == ("late_credit", 50_660)

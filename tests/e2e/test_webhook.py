@@ -6,6 +6,7 @@ import hmac
 import json
 
 from quickcart.models import PAID, PENDING, SOLD, AuditLog, Order, StockLine
+from quickcart.money import format_rupiah
 from tests.e2e.conftest import ADMIN_ID
 from tests.e2e.journey import invoice_of, pay_by_qris, start
 
@@ -56,17 +57,34 @@ def test_malformed_unknown_and_oversize_webhooks_get_the_seed_error_codes(shop, 
     assert Order.get_by_id(order.id).status == PENDING
 
 
-def test_a_wrong_amount_is_refused_never_delivered_and_the_admins_are_alerted(shop, telegram, pakasir):
+def test_a_forged_wrong_amount_is_refused_without_revealing_ours_and_alerts_nobody(shop, telegram, pakasir):
+    admin = telegram.user(ADMIN_ID, "Admin")
+    start(admin)
+    customer, order = pending_order(shop, telegram)
+    response = shop.post("/webhooks/pakasir", json=body_for(order, amount=order.gateway_amount - 1000))
+    assert response.status_code == 409
+    assert str(order.gateway_amount) not in response.text, "our amount is not told to a stranger"
+    assert Order.get_by_id(order.id).status == PENDING and Order.get_by_id(order.id).mismatch is None
+    assert AuditLog.select().where(AuditLog.action == "payment.mismatch").count() == 0
+    # The real payment still goes through, and nobody was told of a mismatch.
+    pakasir.complete(order.invoice_id)
+    customer.wait_for_message(contains="Pesanan berhasil")
+    assert not [m for m in telegram.chat(admin.id).bot_messages() if "tidak cocok" in (m.text or "")]
+
+
+def test_a_mismatch_pakasir_confirms_is_never_delivered_and_alerts_the_admins_once(shop, telegram, pakasir):
     admin = telegram.user(ADMIN_ID, "Admin")
     start(admin)
     customer, order = pending_order(shop, telegram)
     pakasir.complete(order.invoice_id, webhook=False)
-    response = shop.post("/webhooks/pakasir", json=body_for(order, amount=order.gateway_amount - 1000))
-    assert response.status_code == 409
-    assert response.json()["details"]["expected"] == order.gateway_amount
-    admin.wait_for_message(contains="tidak cocok")
-    assert Order.get_by_id(order.id).status == PENDING
+    pakasir.misreport(order.invoice_id, amount=order.gateway_amount - 1000)
+    for _ in range(3):
+        assert shop.post("/webhooks/pakasir", json=body_for(order)).status_code == 200
+    alert = admin.wait_for_message(contains="tidak cocok")
+    assert order.invoice_id in alert.plain_text() and format_rupiah(order.gateway_amount - 1000) in alert.plain_text()
+    assert Order.get_by_id(order.id).status == PENDING and Order.get_by_id(order.id).mismatch
     assert AuditLog.select().where(AuditLog.action == "payment.mismatch").count() == 1
+    assert len([m for m in telegram.chat(admin.id).bot_messages() if "tidak cocok" in (m.text or "")]) == 1
 
 
 def test_with_a_secret_a_bad_or_missing_signature_is_401_and_a_good_one_pays(make_shop, telegram, pakasir):

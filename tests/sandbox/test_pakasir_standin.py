@@ -28,7 +28,7 @@ pytestmark = pytest.mark.timeout(30)
 
 PROJECT = "quickcart-demo"
 API_KEY = "pk_test_123"
-WEBHOOK_KEYS = ["amount", "order_id", "project", "status", "payment_method", "completed_at"]
+WEBHOOK_KEYS = ["amount", "order_id", "project", "status", "payment_method", "completed_at", "is_sandbox"]
 WIB_TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+07:00$")
 
 
@@ -200,14 +200,16 @@ def test_create_detail_complete_sends_exact_unsigned_webhook(
     assert created.status_code == 200
     payment = created.json()["payment"]
     assert list(payment) == [
-        "project", "order_id", "amount", "fee", "total_payment", "payment_method", "payment_number", "expired_at"]
+        "project", "order_id", "amount", "fee", "total_payment", "payment_method", "payment_number", "expired_at",
+        "is_sandbox"]
     assert payment["project"] == PROJECT and payment["payment_method"] == "qris"
-    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z", payment["expired_at"])
+    # Pakasir writes expired_at in UTC with nanoseconds.
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z", payment["expired_at"])
 
     pending = api.detail("TRX20241228ABC123", 30520).json()
     assert pending == {"transaction": {
         "amount": 30520, "order_id": "TRX20241228ABC123", "project": PROJECT, "status": "pending",
-        "payment_method": "qris", "completed_at": None}}
+        "payment_method": "qris", "completed_at": None, "is_sandbox": True}}
 
     tx = standin.complete("TRX20241228ABC123")
     assert tx.status == "completed" and tx.completed_at is not None
@@ -365,7 +367,7 @@ def test_detail_and_cancel_errors(
     ):
         assert response.status_code == status
         assert response.json()["code"] == status
-        assert message is None or response.json()["error"] == message
+        assert message is None or response.json()["message"] == message
     if not isinstance(params["amount"], (float, bool)):  # a query string has no JSON types
         query = api.session.get(f"{api.base}/api/transactiondetail", params=params, timeout=5)
         assert (query.status_code, query.json()["code"]) == (status, status)
@@ -375,7 +377,7 @@ def test_detail_and_cancel_errors(
 def test_unknown_order_body_is_exact(api: Api) -> None:
     response = api.detail("TRX-NOPE", 1000)
     assert response.status_code == 404
-    assert response.json() == {"error": "transaction not found", "code": 404}
+    assert response.json() == {"message": "transaction not found", "code": 404}
 
 
 @pytest.mark.parametrize("body", [b"{not json", b"[1, 2]", b"", b"\xff\xfe"])
@@ -395,7 +397,7 @@ def test_create_validates_like_the_others(standin: PakasirStandIn, api: Api) -> 
     assert api.create("TRX-V", 10**12).status_code == 400
     assert api.create("X" * 65, 1000).status_code == 400
     other_method = api.session.post(f"{api.base}/api/transactioncreate/bni_va", json=api.params("TRX-V", 1000))
-    assert other_method.json() == {"error": "unsupported payment method", "code": 400}
+    assert other_method.json() == {"message": "unsupported payment method", "code": 400}
     assert standin.transactions == {}
 
 
@@ -407,7 +409,7 @@ def test_form_encoded_bodies_are_accepted(standin: PakasirStandIn, api: Api) -> 
 
 
 def test_routing_errors(api: Api) -> None:
-    assert api.session.get(f"{api.base}/api/nothing", timeout=5).json() == {"error": "not found", "code": 404}
+    assert api.session.get(f"{api.base}/api/nothing", timeout=5).json() == {"message": "not found", "code": 404}
     wrong_method = api.session.get(f"{api.base}/api/transactioncancel", timeout=5)
     assert (wrong_method.status_code, wrong_method.headers["Allow"]) == (405, "POST")
 
@@ -431,9 +433,9 @@ def test_create_is_idempotent_for_same_order_and_amount(standin: PakasirStandIn,
     first = api.create("TRX-IDEM", 30520).json()
     assert api.create("TRX-IDEM", 30520).json() == first
     assert len(standin.transactions) == 1
-    assert api.create("TRX-IDEM", 30000).json() == {"error": "duplicate order_id", "code": 400}
+    assert api.create("TRX-IDEM", 30000).json() == {"message": "duplicate order_id", "code": 400}
     api.cancel("TRX-IDEM", 30520)
-    assert api.create("TRX-IDEM", 30520).json() == {"error": "duplicate order_id", "code": 400}
+    assert api.create("TRX-IDEM", 30520).json() == {"message": "duplicate order_id", "code": 400}
 
 
 def test_cancel_and_complete_rules(standin: PakasirStandIn, api: Api, receiver: WebhookReceiver) -> None:
@@ -452,7 +454,7 @@ def test_cancel_and_complete_rules(standin: PakasirStandIn, api: Api, receiver: 
     assert json.loads(receiver.wait_for(1)[0][1])["status"] == "completed"
 
     refused = api.cancel("TRX-CANCEL", 20000)
-    assert refused.json() == {"error": "transaction already completed", "code": 400}
+    assert refused.json() == {"message": "transaction already completed", "code": 400}
     with pytest.raises(KeyError):
         standin.complete("TRX-NEVER")
 
@@ -466,9 +468,9 @@ def test_expiry_is_reported_lazily() -> None:
         expires = datetime.fromisoformat(payment["expired_at"].replace("Z", "+00:00"))
         assert 0.3 < (expires - created).total_seconds() < 0.5
         standin.wait_until(lambda: api.status("TRX-EXP", 8000) == "expired", timeout=5, what="lazy expiry")
-        assert api.cancel("TRX-EXP", 8000).json() == {"error": "transaction already expired", "code": 400}
+        assert api.cancel("TRX-EXP", 8000).json() == {"message": "transaction already expired", "code": 400}
         assert api.simulate("TRX-EXP", 8000).status_code == 400
-        assert api.create("TRX-EXP", 8000).json()["error"] == "duplicate order_id"
+        assert api.create("TRX-EXP", 8000).json()["message"] == "duplicate order_id"
         with pytest.raises(TransactionStateError):
             standin.complete("TRX-EXP")
         assert standin.complete("TRX-EXP", force=True).status == "completed"
@@ -519,7 +521,7 @@ def test_go_down_503_and_come_up(standin: PakasirStandIn, api: Api) -> None:
     standin.go_down("503")
     for response in (api.session.get(f"{api.base}/", timeout=5), api.create("TRX-DOWN", 1000)):
         assert response.status_code == 503
-        assert response.json() == {"error": "service unavailable", "code": 503}
+        assert response.json() == {"message": "service unavailable", "code": 503}
     assert standin.transactions == {}
     standin.come_up()
     assert api.create("TRX-DOWN", 1000).status_code == 200
@@ -618,3 +620,20 @@ def test_fault_arguments_are_checked(standin: PakasirStandIn) -> None:
             standin.faults.add("create", **kwargs)
     with pytest.raises(ValueError):
         standin.faults.add("refund", status=500)
+
+
+def test_create_below_the_minimum_amount_is_refused(api: Api) -> None:
+    refused = api.create("TRX-TINY", 499)
+    assert refused.status_code == 400
+    assert refused.json() == {"message": "minimum amount is 500", "code": 400}
+    assert api.create("TRX-SMALLEST", 500).status_code == 200
+
+
+def test_a_hook_runs_just_before_the_next_request_of_its_endpoint(standin: PakasirStandIn, api: Api) -> None:
+    api.create("TRX-RACE", 20000)
+    standin.before_next("cancel", lambda: standin.complete("TRX-RACE", webhook=False))
+    refused = api.cancel("TRX-RACE", 20000)
+    assert refused.json() == {"message": "transaction already completed", "code": 400}
+    assert standin.transaction("TRX-RACE").status == "completed"
+    api.create("TRX-RACE2", 20000)
+    assert api.cancel("TRX-RACE2", 20000).status_code == 200  # the hook ran once

@@ -23,7 +23,7 @@ def paid_purchase(user: User, product: Product, quantity: int, paid_at: datetime
                                    max_quantity=10, chat_id=user.id)
     with immediate():
         stock.sell_reserved(order)
-        Order.update(status=PAID, paid_at=paid_at).where(Order.id == order.id).execute()
+        Order.update(status=PAID, paid_at=paid_at, settlement="delivered").where(Order.id == order.id).execute()
     return order
 
 

@@ -8,13 +8,13 @@ from quickcart import callbacks
 
 
 def test_encoded_data_parses_back_to_typed_fields():
-    data = callbacks.encode("pay", "q", 12, 3, "AbCd1234")
+    data = callbacks.encode("pay", "q", 12, 3, "AbCd1234", 150_000)
     parsed = callbacks.parse(data)
-    assert parsed.action == "pay" and parsed.args == ("q", 12, 3, "AbCd1234")
+    assert parsed.action == "pay" and parsed.args == ("q", 12, 3, "AbCd1234", 150_000)
 
 
 def test_every_action_fits_telegrams_64_bytes_at_its_largest():
-    samples = {"int": 999_999_999, "key": "ffffffff", "method": "q", "nonce": "Z" * 8}
+    samples = {"int": 999_999_999, "key": "ffffffff", "method": "q", "nonce": "Z" * 8, "amount": 999_999_999_999}
     for action, kinds in callbacks.ACTIONS.items():
         data = callbacks.encode(action, *(samples[kind] for kind in kinds))
         assert len(data.encode()) <= 64
@@ -22,7 +22,8 @@ def test_every_action_fits_telegrams_64_bytes_at_its_largest():
 
 @pytest.mark.parametrize("data", [
     None, "", "v1", "v1:", "v2:prod:1:1", "v1:prod:1", "v1:prod:1:1:1", "v1:prod:-1:1", "v1:prod:a:1",
-    "v1:prod:1234567890:1", "v1:pay:x:1:1:AbCd1234", "v1:pay:q:1:1:short", "v1:unknown", "v1:cat:GGGGGGGG:0",
+    "v1:prod:1234567890:1", "v1:pay:x:1:1:AbCd1234:5", "v1:pay:q:1:1:short:5",
+    "v1:pay:q:1:1:AbCd1234", "v1:pay:q:1:1:AbCd1234:1234567890123", "v1:unknown", "v1:cat:GGGGGGGG:0",
     "v1:prod:1:1\n", "v1:prod:１:1", "product_1_quantity_plus", "v1:" + "x" * 100,
 ])
 def test_garbage_is_refused(data):

@@ -7,7 +7,7 @@ import pytest
 
 from quickcart import balance, catalogue, stock
 from quickcart.models import AVAILABLE, CANCELLED, PAID, SOLD, LedgerEntry, Order, Product, StockLine, User
-from quickcart.payments import Outcome
+from quickcart.payments import CheckoutFailure, Outcome
 from tests.unit.helpers import make_user
 
 
@@ -75,7 +75,8 @@ def test_a_late_payment_takes_fresh_stock_or_credits_the_value(service, product)
     assert service.confirm(second, "late") is Outcome.PAID
     settled = Order.get_by_id(second.id)
     assert settled.settlement == "credited" and settled.paid_late
-    assert User.get_by_id(early.id).account_balance == 20_000
+    # What the customer paid, the QRIS fee included.
+    assert User.get_by_id(early.id).account_balance == settled.total_bill == 20_450
     assert LedgerEntry.get(LedgerEntry.order == second.id).reason == "late_credit"
     assert StockLine.get(StockLine.order == third.id).state == "reserved"
     assert balance.verify() == [] and stock.verify_counts() == []
@@ -99,3 +100,35 @@ def test_pakasir_unreachable_means_unknown_and_nothing_changes(service, product)
     assert service.confirm(order, "test") is Outcome.UNKNOWN
     assert Order.get_by_id(order.id).status == "pending"
     service.pakasir.come_up()
+
+
+def test_closing_while_pakasir_cannot_be_asked_changes_nothing(service, product):
+    user = make_user(18)
+    order = checkout(service, user, product)
+    service.pakasir.go_down("refuse")
+    assert service.close(order, CANCELLED, source="test") is Outcome.UNKNOWN
+    assert Order.get_by_id(order.id).status == "pending"
+    assert StockLine.get(StockLine.order == order.id).state == "reserved"
+    service.pakasir.come_up()
+    service._pakasir.health.last_probe = 0.0
+    assert service.close(order, CANCELLED, source="test") is Outcome.CLOSED
+    assert service.pakasir.transaction(order.invoice_id).status == "canceled"
+
+
+def test_a_cancel_refused_because_the_payment_landed_settles_the_order_normally(service, product):
+    user = make_user(19)
+    order = checkout(service, user, product)
+    reserved = StockLine.get(StockLine.order == order.id)
+    service.pakasir.before_next("cancel", lambda: service.pakasir.complete(order.invoice_id, webhook=False))
+    assert service.close(order, CANCELLED, source="test") is Outcome.PAID
+    settled = Order.get_by_id(order.id)
+    assert (settled.status, settled.paid_late, settled.settlement) == (PAID, False, "delivered")
+    assert StockLine.get_by_id(reserved.id).state == SOLD
+
+
+def test_a_balance_purchase_at_a_price_the_customer_was_not_shown_is_refused(service, product):
+    user = make_user(20)
+    balance.apply(user.id, 50_000, balance.ADMIN)
+    result = service.pay_with_balance(user, product.id, 1, "20-quote", user.id, quoted_subtotal=15_000)
+    assert result.failure is CheckoutFailure.PRICE_CHANGED and result.needed == 20_000
+    assert User.get_by_id(user.id).account_balance == 50_000 and Order.select().count() == 0

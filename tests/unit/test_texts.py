@@ -26,6 +26,7 @@ ITEM = SimpleNamespace(product_name=NASTY, quantity=2, price_per_unit=25_000)
 USER = SimpleNamespace(name=NASTY, username="a_b", id=1, bank_id="USR001", is_reseller=True, account_balance=5,
                        email=NASTY, whatsapp_number="+62 <8>")
 PRODUCT = SimpleNamespace(name=NASTY, description=NASTY, stock_count=3, sold_count=1)
+TRANSACTION = SimpleNamespace(project=NASTY, order_id=NASTY, amount=5, status=NASTY)
 ENTRY = SimpleNamespace(delta=-5000, reason="purchase", created_at=datetime(2026, 11, 27))
 
 CALLS = [
@@ -40,14 +41,20 @@ CALLS = [
     lambda: texts.purchase_success(fake_order(), [ITEM], NASTY + "\n" + NASTY),
     lambda: texts.purchase_success(fake_order(payment_method="balance"), [ITEM], None),
     lambda: texts.late_payment_delivered(NASTY),
-    lambda: texts.late_payment_credited(NASTY, 5, 6),
+    lambda: texts.late_payment_credited(NASTY, 5, 6, 7),
+    lambda: texts.mismatch_credited(NASTY, 5, 6),
+    lambda: texts.order_needs_admin(NASTY),
+    lambda: texts.mismatch_closed(NASTY),
+    lambda: texts.below_gateway_minimum(5, 500),
+    lambda: texts.too_many_pending(2),
+    lambda: texts.open_order_button(fake_order()),
     lambda: texts.topup_success(fake_order(is_topup=True), 9),
     lambda: texts.order_detail(fake_order(settlement="credited"), [ITEM], "a", "b"),
     lambda: texts.balance_screen(5, [ENTRY], lambda moment: "27/11"),
     lambda: texts.notice_sale(fake_order(), [ITEM], NASTY),
     lambda: texts.notice_topup(fake_order(), NASTY),
     lambda: texts.notice_low_stock(NASTY, 1, 2),
-    lambda: texts.notice_mismatch(NASTY, 5, NASTY, NASTY),
+    lambda: texts.notice_mismatch(fake_order(invoice_id=NASTY), NASTY, TRANSACTION),
     lambda: texts.notice_late(NASTY, NASTY),
     lambda: texts.notice_error(NASTY, 3),
     lambda: texts.goods_document_caption(NASTY),
