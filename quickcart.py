@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 
@@ -20,6 +21,10 @@ from quickcart.config import ConfigError, load_config
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Before any file exists: the database, its WAL, backups and the log hold
+    # customers' data and unsold goods, readable by the service user only
+    # (directories 0700, files 0600), however the shop was started.
+    os.umask(0o077)
     parser = argparse.ArgumentParser(prog="quickcart.py", description="QuickCart Telegram shop bot")
     parser.add_argument("--config", default="config.ini", help="path to config.ini (default: %(default)s)")
     parser.add_argument("command", nargs="?", default="run",

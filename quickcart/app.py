@@ -42,7 +42,8 @@ from quickcart.telegram.sender import Sender
 from quickcart.telegram.transport import TelegramTransport
 from quickcart.throttle import RateLimiter
 from quickcart.timeutil import iso_utc, utcnow
-from quickcart.web import WebHandlers, WebServer, create_app
+from quickcart.web import WebHandlers, create_app
+from quickcart.web_server import WebServer
 from quickcart.webhook import WebhookHandler
 
 log = logging.getLogger(__name__)
@@ -211,6 +212,7 @@ class QuickCart:
                         exc.__class__.__name__)
             return
         log.info("bot is @%s", me.username)
+        self.gate.bot_username = me.username
         try:
             from telebot.types import BotCommand
             self.bot.set_my_commands([BotCommand(name, description)

@@ -6,17 +6,28 @@ string of ``transactiondetail``, and pyTelegramBotAPI puts message texts
 formatted line, exception text included, passes through :func:`redact`,
 which removes the configured secrets, anything shaped like a bot token, and
 every URL query string. The HTTP libraries' own loggers are held at WARNING
-so that their debug lines (full URLs, response bodies) are never produced.
+so that their debug lines (full URLs, response bodies) are never produced;
+waitress's at ERROR, since its warnings come one per event from strangers on
+the web port (queue depth, connection limit), which
+:mod:`quickcart.web_server` counts instead.
+
+Under systemd the log is stdout, kept by journald (``journalctl -u
+quickcart``). ``logging.file`` adds an optional file, private to the service
+user (0600) and rotated at ``LOG_FILE_BYTES`` with ``LOG_FILE_BACKUPS`` old
+files kept, so a flood cannot fill the disk.
 """
 from __future__ import annotations
 
 import contextlib
 import contextvars
 import logging
+import logging.handlers
+import os
 import re
 import secrets
 import sys
 from collections.abc import Iterable, Iterator
+from typing import TextIO
 
 _correlation_id: contextvars.ContextVar[str] = contextvars.ContextVar("correlation_id", default="-")
 
@@ -26,8 +37,13 @@ _KEY_VALUE_RE = re.compile(r"(api_key|token|secret|password)(['\"]?\s*[=:]\s*['\
                            re.IGNORECASE)
 
 # Loggers of libraries that would print URLs, parameters or bodies at DEBUG/INFO.
-_QUIET_LOGGERS = ("urllib3", "requests", "TeleBot", "telebot", "waitress", "werkzeug",
-                  "apscheduler.executors", "apscheduler.scheduler", "PIL")
+_QUIET_LOGGERS = {"urllib3": logging.WARNING, "requests": logging.WARNING, "TeleBot": logging.WARNING,
+                  "telebot": logging.WARNING, "waitress": logging.ERROR, "werkzeug": logging.WARNING,
+                  "apscheduler.executors": logging.WARNING, "apscheduler.scheduler": logging.WARNING,
+                  "PIL": logging.WARNING}
+
+LOG_FILE_BYTES = 10 * 1024 * 1024
+LOG_FILE_BACKUPS = 5
 
 _secrets: set[str] = set()
 
@@ -84,6 +100,23 @@ class RedactingFormatter(logging.Formatter):
 FORMAT = "%(asctime)s %(levelname)s %(name)s [%(cid)s] %(message)s"
 
 
+class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """A rotating log file that is created, and re-created at each rotation, as 0600.
+
+    The log names users and orders; whatever the umask of whoever started
+    the shop, nobody but the service user reads it.
+    """
+
+    def _open(self) -> TextIO:
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        return os.fdopen(fd, "a", encoding=self.encoding, errors=self.errors)
+
+
+def file_handler(path: str) -> logging.Handler:
+    return PrivateRotatingFileHandler(path, maxBytes=LOG_FILE_BYTES, backupCount=LOG_FILE_BACKUPS,
+                                      encoding="utf-8")
+
+
 def setup_logging(level: str = "INFO", file: str = "", secret_values: Iterable[str] = ()) -> None:
     """Log to stdout (journald picks it up) and optionally to a file."""
     for value in secret_values:
@@ -91,7 +124,7 @@ def setup_logging(level: str = "INFO", file: str = "", secret_values: Iterable[s
     formatter = RedactingFormatter(FORMAT)
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stdout)]
     if file:
-        handlers.append(logging.FileHandler(file, encoding="utf-8"))
+        handlers.append(file_handler(file))
     root = logging.getLogger()
     for handler in list(root.handlers):
         root.removeHandler(handler)
@@ -99,9 +132,9 @@ def setup_logging(level: str = "INFO", file: str = "", secret_values: Iterable[s
         handler.setFormatter(formatter)
         root.addHandler(handler)
     root.setLevel(level)
-    for name in _QUIET_LOGGERS:
+    for name, quiet_level in _QUIET_LOGGERS.items():
         quiet = logging.getLogger(name)
-        quiet.setLevel(logging.WARNING)
+        quiet.setLevel(quiet_level)
         # pyTelegramBotAPI attaches its own stderr handler at import; route
         # its lines through ours so they are redacted like everything else.
         for handler in list(quiet.handlers):

@@ -1,37 +1,47 @@
-"""The HTTP side: Pakasir's webhook, /health and /admin/stats (Flask on waitress).
+"""The HTTP side: Pakasir's webhook, /health and /admin/stats (a Flask app).
 
 Errors use the seed's shape ``{"error", "code", "details", "timestamp"}``.
 A request never gets a traceback: one handler turns every error into that
 shape, and unexpected ones are logged with the request's correlation id.
+Refused requests (every 4xx) are counted, not logged one by one
+(:mod:`quickcart.rejections`): the port is open to anyone who finds it.
+
+The server that runs this app, hardened against slow and flooding
+clients, is :mod:`quickcart.web_server`.
 """
 from __future__ import annotations
 
 import hmac
 import logging
-import threading
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
-from waitress.server import create_server
-from waitress.wasyncore import close_all
 from werkzeug.exceptions import HTTPException
 
+from quickcart.lockout import FailureLockout
 from quickcart.logging_setup import correlation, new_correlation_id
+from quickcart.rejections import RejectLogs
 from quickcart.timeutil import iso_utc, utcnow
 
 log = logging.getLogger(__name__)
 
 MAX_WEBHOOK_BYTES = 64 * 1024
+WEBHOOK_PATH = "/webhooks/pakasir"
+STATS_PATH = "/admin/stats"
+REJECT_LOGS = "quickcart.rejects"  # the app's RejectLogs, in app.extensions
 
 
 class ApiError(Exception):
-    def __init__(self, code: int, message: str, details: dict[str, Any] | None = None):
+    def __init__(self, code: int, message: str, details: dict[str, Any] | None = None,
+                 headers: dict[str, str] | None = None):
         super().__init__(message)
         self.code = code
         self.message = message
         self.details = details or {}
+        self.headers = headers or {}
 
 
 def error_body(code: int, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -40,6 +50,15 @@ def error_body(code: int, message: str, details: dict[str, Any] | None = None) -
         body["details"] = details
     body["timestamp"] = iso_utc(utcnow())
     return body
+
+
+def reject_source(path: str) -> str:
+    """The name refusals on ``path`` are counted under in the log."""
+    if path == WEBHOOK_PATH:
+        return "webhook"
+    if path == STATS_PATH:
+        return "admin/stats"
+    return "http"
 
 
 @dataclass
@@ -51,19 +70,31 @@ class WebHandlers:
     admin_token: str = ""
 
 
-def create_app(handlers: WebHandlers) -> Flask:
+def create_app(handlers: WebHandlers, rejects: RejectLogs | None = None,
+               lockout: FailureLockout | None = None) -> Flask:
     app = Flask("quickcart")
     app.config["MAX_CONTENT_LENGTH"] = MAX_WEBHOOK_BYTES
+    rejects = rejects or RejectLogs()
+    lockout = lockout or FailureLockout()
+    app.extensions[REJECT_LOGS] = rejects
+
+    def refused(code: int, message: str, details: dict[str, Any] | None = None,
+                headers: dict[str, str] | None = None) -> tuple[Response, int]:
+        if code < 500:
+            rejects.count(reject_source(request.path), message)
+        response = jsonify(error_body(code, message, details))
+        response.headers.update(headers or {})
+        return response, code
 
     @app.errorhandler(ApiError)
     def api_error(exc: ApiError) -> tuple[Response, int]:
-        return jsonify(error_body(exc.code, exc.message, exc.details)), exc.code
+        return refused(exc.code, exc.message, exc.details, exc.headers)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> tuple[Response, int]:
         code = exc.code or 500
         message = "request body too large" if code == 413 else (exc.name or "error").lower()
-        return jsonify(error_body(code, message)), code
+        return refused(code, message)
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> tuple[Response, int]:
@@ -75,7 +106,7 @@ def create_app(handlers: WebHandlers) -> Flask:
         body, status = handlers.health()
         return jsonify(body), status
 
-    @app.post("/webhooks/pakasir")
+    @app.post(WEBHOOK_PATH)
     def pakasir_webhook() -> tuple[Response, int]:
         if handlers.webhook is None:
             raise ApiError(404, "not found")
@@ -83,53 +114,31 @@ def create_app(handlers: WebHandlers) -> Flask:
             length = request.content_length
             if length is not None and length > MAX_WEBHOOK_BYTES:
                 raise ApiError(413, "request body too large", {"limit_bytes": MAX_WEBHOOK_BYTES})
+            # The body is read as JSON whatever its Content-Type says: Pakasir's
+            # documentation does not promise one, and a wrong one fails the parse anyway.
             raw = request.get_data(cache=False)
             if len(raw) > MAX_WEBHOOK_BYTES:
                 raise ApiError(413, "request body too large", {"limit_bytes": MAX_WEBHOOK_BYTES})
             body, status = handlers.webhook(raw, request.headers.get("X-Pakasir-Signature"))
             return jsonify(body), status
 
-    @app.get("/admin/stats")
+    @app.get(STATS_PATH)
     def admin_stats() -> tuple[Response, int]:
         if handlers.stats is None or not handlers.admin_token:
             raise ApiError(404, "not found")
+        client = request.remote_addr or "-"
+        wait = lockout.locked_for(client)
+        if wait > 0:
+            # Not even checked while locked out, so a guess made now tells nothing.
+            seconds = math.ceil(wait)
+            raise ApiError(429, "too many failed attempts", {"retry_after_seconds": seconds},
+                           {"Retry-After": str(seconds)})
         supplied = request.headers.get("Authorization", "")
         expected = f"Bearer {handlers.admin_token}"
-        if not hmac.compare_digest(supplied.encode(), expected.encode()):
+        if not hmac.compare_digest(supplied.encode("utf-8", "replace"), expected.encode()):
+            lockout.failed(client)
             raise ApiError(401, "missing or invalid admin token")
+        lockout.succeeded(client)
         return jsonify(handlers.stats()), 200
 
     return app
-
-
-class WebServer:
-    """waitress in a background thread, stoppable."""
-
-    def __init__(self, app: Flask, host: str, port: int, threads: int = 4):
-        self._sockets: dict = {}  # waitress's socket map, ours so stop() can close every connection
-        self._server = create_server(app, map=self._sockets, host=host, port=port, threads=threads,
-                                     ident="quickcart", clear_untrusted_proxy_headers=True,
-                                     max_request_body_size=MAX_WEBHOOK_BYTES * 4)
-        self._thread = threading.Thread(target=self._serve, name="web", daemon=True)
-
-    @property
-    def port(self) -> int:
-        return self._server.effective_port
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def _serve(self) -> None:
-        try:
-            self._server.run()
-        except OSError:
-            pass  # closed by stop()
-
-    def stop(self) -> None:
-        # Let requests in flight finish first: a worker that completes a
-        # response after the close would write to a closed wake-up pipe.
-        # Then close the listener and every idle keep-alive connection too,
-        # or the serving loop would wait on them.
-        self._server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
-        close_all(self._sockets, ignore_all=True)
-        self._thread.join(5)

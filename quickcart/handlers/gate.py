@@ -1,8 +1,12 @@
 """The gate every update passes before a handler sees it.
 
 In order: tag the logs with the update's correlation id; claim the update id
-(a redelivered update is skipped); follow block/unblock notices; register
-or refresh the user; drop what is not a private chat; refuse oversize text;
+(a redelivered update is skipped); follow block/unblock notices of private
+chats (the bot removed from a group is not a user blocking it); drop what
+is not a private chat, and commands addressed to another bot
+(``/start@otherbot``: pyTelegramBotAPI's command filter drops any
+``@name``, so it would answer them as ours); register or refresh the user;
+refuse oversize text;
 then the rules — banned users get one short notice and nothing else,
 maintenance mode answers customers with a notice (admins work as usual),
 floods are dropped with one polite notice a minute. Only then is the update
@@ -38,10 +42,21 @@ def claim_update(update_id: int) -> bool:
     return cursor.rowcount == 1
 
 
+def addressed_bot(text: str | None) -> str | None:
+    """The bot a command is addressed to: ``/start@toko_bot 5`` → ``toko_bot``; None if it names none."""
+    if not text or not text.startswith("/"):
+        return None
+    head = text.split(maxsplit=1)[0]
+    _, at, name = head.partition("@")
+    return name if at else None
+
+
 class Gate:
-    def __init__(self, bot: TeleBot, ctx: Context):
+    def __init__(self, bot: TeleBot, ctx: Context, bot_username: str | None = None):
         self._bot = bot
         self._ctx = ctx
+        # From getMe at start-up; None while unknown, and then no command is refused for its @name.
+        self.bot_username = bot_username
         self._messages = RateLimiter(CUSTOMER_MESSAGES_PER_MINUTE)
         self._presses = RateLimiter(CUSTOMER_PRESSES_PER_MINUTE)
 
@@ -69,6 +84,9 @@ class Gate:
         if chat is None or chat.type != "private":
             if call is not None:
                 self._ctx.sender.answer(call.id)
+            return
+        if message is not None and self._for_another_bot(message):
+            log.info("command for another bot ignored")
             return
         known = users.get(source.from_user.id)
         user, created = users.register(users.TelegramIdentity.from_telegram(source.from_user))
@@ -112,7 +130,16 @@ class Gate:
             return False
         return True
 
+    def _for_another_bot(self, message: types.Message) -> bool:
+        name = addressed_bot(message.text or message.caption)
+        return name is not None and self.bot_username is not None and name.lower() != self.bot_username.lower()
+
     def _follow_membership(self, member: types.ChatMemberUpdated) -> None:
+        if member.chat is None or member.chat.type != "private":
+            # The bot added to or removed from a group or channel: says nothing
+            # about whether the person who did it can be reached in private.
+            log.info("membership change in a %s chat ignored", member.chat.type if member.chat else "unknown")
+            return
         status = member.new_chat_member.status if member.new_chat_member else ""
         if status in ("kicked", "left"):
             log.info("user %s blocked the bot", member.from_user.id)
