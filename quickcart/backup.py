@@ -12,6 +12,9 @@ From the command line (a systemd timer or cron)::
 
 ``PATH`` is a directory (created if needed), or a file when it ends in
 ``.db``; the default is ``backups/`` next to the database. The file appears under its final name only when complete.
+
+A backup holds every customer and every unsold line of stock, so it is
+created 0600 (and a directory made for it 0700) whatever the umask.
 """
 from __future__ import annotations
 
@@ -46,6 +49,7 @@ def make_backup(destination: Path | str) -> Path:
     partial = destination.with_name(destination.name + ".partial")
     partial.unlink(missing_ok=True)
     try:
+        os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         backup_to(partial)
         copy = sqlite3.connect(str(partial))
         try:
@@ -78,7 +82,7 @@ def run_backup_command(database_path: Path, output: str | None) -> int:
         names_a_file = destination.suffix.lower() in (".db", ".sqlite", ".sqlite3") and not output.endswith("/")
         if destination.is_dir() or not names_a_file:
             destination = destination / backup_name()
-    destination.parent.mkdir(parents=True, exist_ok=True)
+    destination.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     open_database(database_path)
     try:
         make_backup(destination)

@@ -1,6 +1,8 @@
 """The owner's checks, one line per check (``ok`` or ``FAIL`` and why).
 
-``quickcart.py check-config``: is this configuration ready to go live?
+``quickcart.py check-config``: is this configuration ready to go live? It
+also warns about files other users can read: the configuration (secrets),
+the database and its backups (customers and unsold goods), the log.
 ``quickcart.py check-data``: do the books add up (every balance equals its
 ledger, every stock counter its lines, no reservation outlives its order)?
 
@@ -9,6 +11,8 @@ Exit status 0 when all pass, 1 otherwise. Nothing is written anywhere.
 from __future__ import annotations
 
 import os
+import stat
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -68,9 +72,40 @@ def check_database(config: Config) -> bool:
     return _line(writable, "database", f"{path} is writable" if writable else f"{path} is not writable")
 
 
+MAX_BACKUPS_CHECKED = 1000
+
+
+def private_paths(config: Config) -> Iterator[Path]:
+    """Every existing file or directory of the shop that only its own user should read."""
+    from quickcart.logging_setup import LOG_FILE_BACKUPS
+
+    database = Path(config.database.path)
+    backups = database.parent / "backups"
+    candidates = [config.source, config.source.parent / ".env", database.parent, database,
+                  database.with_name(database.name + "-wal"), database.with_name(database.name + "-shm"), backups]
+    if backups.is_dir():
+        candidates += sorted(backups.glob("quickcart-*.db"))[:MAX_BACKUPS_CHECKED]
+    if config.logging.file:
+        log_file = Path(config.logging.file)
+        candidates += [log_file] + [log_file.with_name(f"{log_file.name}.{n}") for n in range(1, LOG_FILE_BACKUPS + 1)]
+    for path in candidates:
+        if path.exists():
+            yield path
+
+
+def check_private_files(config: Config) -> None:
+    """One warning for each file or directory other users can read, with the command that fixes it."""
+    for path in private_paths(config):
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & (stat.S_IROTH | stat.S_IWOTH | stat.S_IXOTH):
+            private = "700" if path.is_dir() else "600"
+            print(f"warn files: {path} is open to other users (mode {mode:04o}); fix: chmod {private} {path}")
+
+
 def check_config(config: Config) -> int:
     _line(True, "config", f"{config.source} is valid ({len(config.telegram.admin_ids)} admin id(s))")
     results = [check_database(config), check_telegram(config), check_pakasir(config)]
+    check_private_files(config)
     if not config.telegram.admin_ids:
         print("warn admins: telegram.admin_ids is empty; nobody will get sale notices or run /admin")
     if not config.web.admin_token:

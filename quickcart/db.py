@@ -22,6 +22,7 @@ write lock up front and simply waits for it.
 """
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
@@ -43,9 +44,18 @@ PRAGMAS = (
 
 
 def open_database(path: Path | str) -> SqliteDatabase:
-    """Bind :data:`database` to ``path`` (created if needed) with our pragmas."""
+    """Bind :data:`database` to ``path`` (created if needed) with our pragmas.
+
+    A new database is created 0600 in a 0700 directory whatever the umask:
+    it holds every customer and every unsold line of stock. SQLite gives its
+    -wal and -shm files the database file's permissions.
+    """
     if str(path) != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            pass  # an existing database keeps its mode; check-config warns if others can read it
     database.init(str(path), pragmas=PRAGMAS, timeout=BUSY_TIMEOUT_SECONDS,
                   check_same_thread=False)
     database.connect(reuse_if_open=True)

@@ -128,6 +128,8 @@ def setup_logging(level: str = "INFO", file: str = "", secret_values: Iterable[s
     root = logging.getLogger()
     for handler in list(root.handlers):
         root.removeHandler(handler)
+        if isinstance(handler, logging.FileHandler):
+            handler.close()
     for handler in handlers:
         handler.setFormatter(formatter)
         root.addHandler(handler)
