@@ -134,6 +134,9 @@ QUOTED_LOG_LINES = {
     "database migrated to schema version %d (%s)": "quickcart/migrations.py",
     "is newer than this QuickCart understands": "quickcart/migrations.py",
     "missing or invalid admin token": "quickcart/web.py",
+    "too many failed attempts": "quickcart/web.py",
+    "%s: %d rejected in the last minute (%s)": "quickcart/rejections.py",
+    "%s: 1 rejected (%s)": "quickcart/rejections.py",
 }
 
 

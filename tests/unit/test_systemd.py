@@ -144,3 +144,61 @@ def test_the_whole_demo_purchase_works_when_memory_cannot_be_writable_and_execut
                             cwd=ROOT, env=env)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr
     assert "Pesanan berhasil" in result.stdout
+
+
+def _bytes(value: str) -> int:
+    units = {"K": 1024, "M": 1024**2, "G": 1024**3}
+    return int(value[:-1]) * units[value[-1]] if value[-1] in units else int(value)
+
+
+@pytest.mark.parametrize("unit", [SERVICE, BACKUP], ids=lambda unit: unit.name)
+def test_the_services_keep_their_state_private_and_see_no_other_users(unit):
+    assert one(unit, "StateDirectoryMode") == "0700"
+    assert one(unit, "PrivateUsers") == "yes"
+
+
+def test_the_shop_has_resource_bounds_that_leave_room_for_what_it_really_uses():
+    from quickcart.web_server import FILES_KEPT_FOR_THE_REST, MAX_CONNECTIONS
+
+    # bench/ keeps the shop under 150 MB; 1,000 half-sent 80 KiB requests add ~80 MB.
+    assert _bytes(one(SERVICE, "MemoryMax")) >= 2 * 150 * 1024**2 + 80 * 1024**2
+    assert 64 <= int(one(SERVICE, "TasksMax")) <= 1024, "about 30 threads, and never thousands"
+    assert int(one(SERVICE, "LimitNOFILE")) - FILES_KEPT_FOR_THE_REST >= MAX_CONNECTIONS, \
+        "the open-files limit lets the web server take its full connection limit"
+
+
+def test_the_shop_may_reach_the_internet_and_only_the_backup_is_cut_off_from_every_address():
+    # Telegram and Pakasir have no fixed addresses to allow: denying "any" would break the shop.
+    denied = " ".join(directives(SERVICE).get("IPAddressDeny", []))
+    assert denied and "any" not in denied.split()
+    assert not directives(SERVICE).get("IPAddressAllow"), "an allow list only means something after deny=any"
+    assert "IPAddressDeny=any" in SERVICE.read_text() and "would cut it off" in SERVICE.read_text(), \
+        "the unit says why it does not deny everything"
+    assert one(BACKUP, "PrivateNetwork") == "yes" and one(BACKUP, "IPAddressDeny") == "any"
+    assert _bytes(one(BACKUP, "MemoryMax")) >= 128 * 1024**2
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="counts threads and files in /proc")
+def test_the_shop_starts_within_its_open_files_and_tasks_limits(tmp_path, telegram_and_pakasir):
+    """The shop's real threads and file descriptors, counted while it serves, are well under the limits."""
+    from quickcart.sandbox.launcher import ShopProcess
+
+    telegram, pakasir = telegram_and_pakasir
+    shop = ShopProcess(tmp_path, telegram, pakasir).start()
+    try:
+        status = Path(f"/proc/{shop.process.pid}/status").read_text()
+        threads = int(next(line.split()[1] for line in status.splitlines() if line.startswith("Threads:")))
+        files = len(os.listdir(f"/proc/{shop.process.pid}/fd"))
+    finally:
+        shop.stop()
+    assert threads * 2 <= int(one(SERVICE, "TasksMax")), threads
+    assert files + 1000 <= int(one(SERVICE, "LimitNOFILE")), files
+
+
+@pytest.fixture
+def telegram_and_pakasir():
+    from quickcart.sandbox.pakasir_server import PakasirStandIn
+    from quickcart.sandbox.telegram_server import TelegramStandIn
+
+    with TelegramStandIn() as telegram, PakasirStandIn(project="units", api_key="k-units") as pakasir:
+        yield telegram, pakasir
