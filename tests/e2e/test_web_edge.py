@@ -6,7 +6,7 @@ import time
 from collections import Counter, defaultdict
 
 from quickcart.models import PAID, Order
-from tests.e2e.hostile import Slowloris, malformed_webhooks, raw_request
+from quickcart.sandbox.hostile import Slowloris, malformed_webhooks, raw_request
 from tests.e2e.journey import invoice_of, pay_by_qris, start
 
 LINES = ["kode-voucher-SLOW-0001"]
@@ -69,3 +69,18 @@ def test_a_thousand_malformed_webhooks_get_4xx_no_traceback_and_fewer_than_twent
     assert produced < 20, logs.splitlines()[lines_before:]
     print(f"fuzz: 1000 malformed webhooks -> {produced} log lines; answers by kind: "
           + "; ".join(f"{kind} {dict(codes)}" for kind, codes in sorted(answers.items())))
+
+
+def test_token_guessing_on_the_real_shop_is_locked_out_and_logged_as_counts(shop):
+    guesses = [shop.get("/admin/stats", headers={"Authorization": f"Bearer guess-{n:04d}-0123456789"})
+               for n in range(200)]
+    statuses = Counter(response.status_code for response in guesses)
+    assert statuses == {401: 5, 429: 195}, statuses
+    right = shop.get("/admin/stats", headers={"Authorization": f"Bearer {shop.admin_token}"})
+    assert right.status_code == 429 and int(right.headers["Retry-After"]) > 0, "locked out even with the right token"
+    shop.stop()
+    lines = [line for line in shop.logs().splitlines() if "admin/stats:" in line]
+    assert lines[0].endswith("admin/stats: 1 rejected (missing or invalid admin token)")
+    assert lines[1].endswith("admin/stats: 200 rejected in the last minute "
+                             "(too many failed attempts 196, missing or invalid admin token 4)")
+    assert len(lines) == 2

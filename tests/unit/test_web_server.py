@@ -13,9 +13,9 @@ import requests
 
 from quickcart import web_server
 from quickcart.rejections import RejectLogs
+from quickcart.sandbox.hostile import Slowloris, http_request, raw_request
 from quickcart.web import WebHandlers, create_app
 from quickcart.web_server import WebServer, connection_limit
-from tests.e2e.hostile import Slowloris, http_request, raw_request
 from tests.unit.test_rejections import FakeTimers
 
 

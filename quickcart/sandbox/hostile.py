@@ -1,4 +1,7 @@
-"""What a stranger on the internet does to a web port: raw requests, slow clients."""
+"""What a stranger on the internet does to a web port: raw requests, slow clients, malformed webhooks.
+
+Used by the tests and by bench/web_edge.py.
+"""
 from __future__ import annotations
 
 import hashlib
