@@ -7,6 +7,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -165,3 +166,115 @@ def test_the_nginx_snippet_is_valid(tmp_path):
     result = subprocess.run(["nginx", "-t", "-c", str(tmp_path / "nginx.conf")], capture_output=True, text=True,
                             timeout=60)
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_the_proxy_examples_publish_only_the_webhook():
+    caddy, nginx = code_blocks("caddyfile")[0], code_blocks("nginx")[0]
+    # nginx: the only location that proxies is the webhook's exact path; everything else is 404.
+    locations = re.findall(r"location\s+([^{]+)\{(.*?)\n    \}", nginx, flags=re.DOTALL)
+    proxied = [where.strip() for where, body in locations if "proxy_pass" in body]
+    assert proxied == ["= /webhooks/pakasir"]
+    assert any(where.strip() == "/" and "return 404" in body for where, body in locations)
+    # Caddy: one reverse_proxy, inside the handle of a matcher for POST /webhooks/pakasir.
+    assert caddy.count("reverse_proxy") == 1
+    matcher = re.search(r"@webhook \{(.*?)\}", caddy, flags=re.DOTALL).group(1)
+    assert "path /webhooks/pakasir" in matcher and "method POST" in matcher
+    assert re.search(r"handle @webhook \{[^@]*reverse_proxy", caddy) and "respond 404" in caddy
+    says = section("Going live")
+    assert "`GET /health` is for monitoring on the server" in says and "`GET /admin/stats` stays" in says
+
+
+def _free_port() -> int:
+    import socket
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def upstream():
+    """A stand-in for QuickCart's port: answers every request with its method and path."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Echo(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            body = f"quickcart {self.command} {self.path}".encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_POST = do_PUT = do_GET
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+def _proxy_answers(port: int) -> dict[str, int]:
+    import requests
+
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            requests.get(base, timeout=1)
+            break
+        except requests.RequestException:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+    return {"POST /webhooks/pakasir": requests.post(f"{base}/webhooks/pakasir", data=b"{}", timeout=5).status_code,
+            "GET /health": requests.get(f"{base}/health", timeout=5).status_code,
+            "GET /admin/stats": requests.get(f"{base}/admin/stats", timeout=5).status_code,
+            "PUT /webhooks/pakasir": requests.put(f"{base}/webhooks/pakasir", timeout=5).status_code,
+            "POST /webhooks/pakasir/x": requests.post(f"{base}/webhooks/pakasir/x", timeout=5).status_code}
+
+
+PUBLISHED_ONLY_THE_WEBHOOK = {"POST /webhooks/pakasir": 200, "GET /health": 404, "GET /admin/stats": 404,
+                              "POST /webhooks/pakasir/x": 404}
+
+
+@pytest.mark.skipif(shutil.which("caddy") is None, reason="caddy is not installed here")
+def test_caddy_with_the_readme_config_forwards_the_webhook_and_nothing_else(tmp_path, upstream):
+    port = _free_port()
+    config = code_blocks("caddyfile")[0].replace("shop.example.com", f"http://127.0.0.1:{port}")
+    (tmp_path / "Caddyfile").write_text("{\n\tadmin off\n}\n" + config.replace("127.0.0.1:8080",
+                                                                            f"127.0.0.1:{upstream}"))
+    caddy = subprocess.Popen(["caddy", "run", "--config", str(tmp_path / "Caddyfile"), "--adapter", "caddyfile"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path,
+                             env={"HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path)})
+    try:
+        answers = _proxy_answers(port)
+    finally:
+        caddy.terminate()
+        caddy.wait(10)
+    assert answers.pop("PUT /webhooks/pakasir") == 404
+    assert answers == PUBLISHED_ONLY_THE_WEBHOOK
+
+
+@pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed here")
+def test_nginx_with_the_readme_config_forwards_the_webhook_and_nothing_else(tmp_path, upstream):
+    port = _free_port()
+    site = code_blocks("nginx")[0].replace("listen 80;", f"listen 127.0.0.1:{port};")
+    (tmp_path / "site.conf").write_text(site.replace("127.0.0.1:8080", f"127.0.0.1:{upstream}"))
+    (tmp_path / "nginx.conf").write_text(
+        f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\ndaemon off;\nevents {{}}\n"
+        f"http {{\n    access_log off;\n    client_body_temp_path {tmp_path};\n    proxy_temp_path {tmp_path};\n"
+        f"    include {tmp_path}/site.conf;\n}}\n")
+    nginx = subprocess.Popen(["nginx", "-c", str(tmp_path / "nginx.conf")], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    try:
+        answers = _proxy_answers(port)
+    finally:
+        nginx.terminate()
+        nginx.wait(10)
+    assert answers.pop("PUT /webhooks/pakasir") == 403
+    assert answers == PUBLISHED_ONLY_THE_WEBHOOK
