@@ -127,7 +127,7 @@ QUOTED_LOG_LINES = {
     "getUpdates failed (": "quickcart/telegram/polling.py",
     "pakasir is %s": "quickcart/pakasir.py",
     "paid (learnt from %s)": "quickcart/payments.py",
-    "webhook for %s (status %s)": "quickcart/webhook.py",
+    "webhook for %s: asking Pakasir": "quickcart/webhook.py",
     "admin notice to %s failed: %s": "quickcart/notices.py",
     "has not started the bot (or blocked it); notice skipped": "quickcart/notices.py",
     "project or api_key refused": "quickcart/checks.py",
