@@ -43,8 +43,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from quickcart.logging_setup import setup_logging
     setup_logging(config.logging.level, config.logging.file,
-                  secret_values=(config.telegram.token, config.pakasir.api_key,
-                                 config.pakasir.webhook_secret, config.web.admin_token))
+                  secret_values=(config.telegram.token, *config.payment.secrets,
+                                 config.payment.webhook_secret, config.web.admin_token))
 
     if args.command == "check-config":
         from quickcart.checks import check_config

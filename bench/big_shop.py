@@ -234,13 +234,15 @@ def background_jobs(report: Report, harness: Harness) -> None:
     """The scheduler's jobs, timed in this process on the big database (they scale with it)."""
     from quickcart.config import load_config
     from quickcart.delivery import Delivery
-    from quickcart.notices import AdminNotifier
-    from quickcart.pakasir import PakasirClient
+    from quickcart.gateways import build_gateway
+    from quickcart.notices import AdminNotifier, PaymentNotices
     from quickcart.payments import PaymentService
 
     config = load_config(harness.shop.config_path)
     delivery = Delivery(None, None)
-    payments = PaymentService(config, PakasirClient(config.pakasir), None, AdminNotifier(None, ()), delivery)
+    gateway = build_gateway(config.payment)
+    payments = PaymentService(config, gateway, PaymentNotices(AdminNotifier(None, ()), None, delivery,
+                                                              gateway.account, 0))
     jobs = [("redeliver", "every 30 s", delivery.redeliver), ("poll_pending", "every 10 s", payments.poll_pending),
             ("expire_stale", "every 5 s", payments.expire_stale),
             ("release_orphans", "every 10 min", stock.release_orphans),

@@ -23,6 +23,7 @@ from quickcart.broadcast import Broadcaster
 from quickcart.config import Config
 from quickcart.db import close_database, database, open_database
 from quickcart.delivery import Delivery
+from quickcart.gateways import build_gateway
 from quickcart.handlers import account as account_handlers
 from quickcart.handlers import admin as admin_handlers
 from quickcart.handlers import balance as balance_handlers
@@ -33,8 +34,7 @@ from quickcart.handlers.common import CallbackRouter, Context
 from quickcart.handlers.gate import Gate
 from quickcart.migrations import migrate
 from quickcart.models import ProcessedUpdate, User
-from quickcart.notices import AdminNotifier
-from quickcart.pakasir import PakasirClient
+from quickcart.notices import AdminNotifier, PaymentNotices
 from quickcart.payments import PaymentService
 from quickcart.scheduler import Jobs
 from quickcart.telegram.polling import Poller
@@ -49,9 +49,9 @@ from quickcart.webhook import WebhookHandler
 log = logging.getLogger(__name__)
 
 PAYMENT_CHECKS_PER_MINUTE = 5
-# While Pakasir is down it is probed this often, so that the orders an outage
+# While the payment gateway is down it is probed this often, so that the orders an outage
 # held are settled within seconds of its return.
-WATCH_PAKASIR_SECONDS = 3
+WATCH_GATEWAY_SECONDS = 3
 
 
 class StartupError(Exception):
@@ -69,14 +69,15 @@ class QuickCart:
         self.transport = TelegramTransport(config.telegram.api_url)
         self.bot = TeleBot(config.telegram.token, threaded=False, parse_mode=None)
         self.sender = Sender(self.bot, on_blocked=users.mark_blocked)
-        self.pakasir = PakasirClient(config.pakasir)
+        self.gateway = build_gateway(config.payment)
         self.notifier = AdminNotifier(self.sender, config.telegram.admin_ids,
                                       is_reachable=_admin_reachable)
-        self.ctx = Context(config=config, bot=self.bot, sender=self.sender, pakasir=self.pakasir,
+        self.ctx = Context(config=config, bot=self.bot, sender=self.sender, gateway=self.gateway,
                            notifier=self.notifier,
                            payment_checks=RateLimiter(PAYMENT_CHECKS_PER_MINUTE))
         self.delivery = Delivery(self.sender, self.notifier)
-        self.payments = PaymentService(config, self.pakasir, self.sender, self.notifier, self.delivery)
+        self.payments = PaymentService(config, self.gateway, PaymentNotices(
+            self.notifier, self.sender, self.delivery, self.gateway.account, config.shop.low_stock_threshold))
         self.ctx.services["payments"] = self.payments
         self.ctx.services["delivery"] = self.delivery
         self.broadcaster = Broadcaster(self.sender)
@@ -86,7 +87,7 @@ class QuickCart:
         self.poller = Poller(self.bot, self.gate.handle, own_lanes=config.telegram.admin_ids)
         self.jobs = Jobs(on_error=self.notifier.error)
         self.web: WebServer | None = None
-        self.pakasir.health.listener = self._pakasir_changed
+        self.gateway.health.listener = self._gateway_changed
 
     # --- wiring -----------------------------------------------------------------
 
@@ -108,11 +109,11 @@ class QuickCart:
         start_handlers.register_fallbacks(self.bot, self.ctx)
 
     def _schedule_jobs(self) -> None:
-        interval = self.config.pakasir.poll_interval_seconds
+        interval = self.config.payment.poll_interval_seconds
         self.jobs.every(max(1, interval / 2), self.payments.poll_pending, "poll-payments")
         self.jobs.every(5, self.payments.expire_stale, "expire-orders")
         self.jobs.every(30, self.delivery.redeliver, "redeliver")
-        self.jobs.every(WATCH_PAKASIR_SECONDS, self._watch_pakasir, "pakasir-health")
+        self.jobs.every(WATCH_GATEWAY_SECONDS, self._watch_gateway, "gateway-health")
         self.jobs.every(600, stock.release_orphans, "release-orphans")
         self.jobs.every(60, self.notifier.flush_errors, "flush-error-notices")
         self.jobs.every(3600, self._prune_processed_updates, "prune-updates", first_run_in=60)
@@ -129,14 +130,14 @@ class QuickCart:
         log.info("recovery: %d expired, %d lines released, %d paid while away, %d re-delivered",
                  expired, released, paid, delivered)
 
-    def _watch_pakasir(self) -> None:
+    def _watch_gateway(self) -> None:
         # Real calls keep the health state fresh; probe when they are quiet,
         # and at every run while down so "back up" is noticed quickly.
-        health = self.pakasir.health
+        health = self.gateway.health
         if not health.up or time.monotonic() - health.last_ok > 60:
-            self.pakasir.probe()
+            self.gateway.probe()
 
-    def _pakasir_changed(self, up: bool) -> None:
+    def _gateway_changed(self, up: bool) -> None:
         self.notifier.notify(texts.PAKASIR_UP_NOTICE if up else texts.PAKASIR_DOWN_NOTICE)
         if up:
             # Webhooks answered 503, presses and expiries that could not ask:
@@ -223,8 +224,7 @@ class QuickCart:
     # --- HTTP -------------------------------------------------------------------------
 
     def _web_handlers(self) -> WebHandlers:
-        webhook = WebhookHandler(self.payments, self.config.pakasir.project,
-                                 self.config.pakasir.webhook_secret)
+        webhook = WebhookHandler(self.payments, self.gateway, self.config.payment.webhook_secret)
         return WebHandlers(health=self.health, webhook=webhook, stats=stats.shop_stats,
                            admin_token=self.config.web.admin_token)
 
@@ -244,10 +244,11 @@ class QuickCart:
         reachable = (time.monotonic() - last_contact < 60
                      and self.poller.health.consecutive_errors == 0)
         services["telegram"] = "ok" if reachable else "unreachable"
-        services["pakasir_api"] = "ok" if self.pakasir.health.up else "down"
+        gateway_api = f"{self.gateway.name}_api"  # "pakasir_api", as the seed names it
+        services[gateway_api] = "ok" if self.gateway.health.up else "down"
         broken = (services["database"] != "ok" or services["scheduler"] != "ok"
                   or services["polling"] != "ok")
-        degraded = services["telegram"] != "ok" or services["pakasir_api"] != "ok"
+        degraded = services["telegram"] != "ok" or services[gateway_api] != "ok"
         status = "unhealthy" if broken else ("degraded" if degraded else "healthy")
         body = {"status": status, "timestamp": iso_utc(utcnow()), "services": services}
         return body, 503 if broken else 200

@@ -16,7 +16,6 @@ from quickcart import audit
 from quickcart.db import immediate
 from quickcart.models import Product
 from quickcart.money import format_rupiah
-from quickcart.pakasir import MINIMUM_AMOUNT
 from quickcart.timeutil import utcnow
 
 PRODUCTS_PER_PAGE = 8
@@ -86,16 +85,16 @@ class ProductError(ValueError):
     """A product edit that breaks a rule; the message says which."""
 
 
-def _validate(name: str, category: str, customer_price: int, reseller_price: int) -> None:
+def _validate(name: str, category: str, customer_price: int, reseller_price: int, minimum_price: int) -> None:
     if not name or len(name) > 100:
         raise ProductError("nama produk wajib diisi (maks. 100 karakter)")
     if not category or len(category) > 60:
         raise ProductError("kategori wajib diisi (maks. 60 karakter)")
     if customer_price <= 0 or reseller_price <= 0:
         raise ProductError("harga harus bilangan bulat rupiah lebih dari 0")
-    if min(customer_price, reseller_price) < MINIMUM_AMOUNT:
-        raise ProductError(f"harga minimal {format_rupiah(MINIMUM_AMOUNT)} "
-                           "(Pakasir tidak menerima pembayaran QRIS di bawah itu)")
+    if min(customer_price, reseller_price) < minimum_price:
+        raise ProductError(f"harga minimal {format_rupiah(minimum_price)} "
+                           "(gateway pembayaran tidak menerima QRIS di bawah itu)")
     if reseller_price > customer_price:
         raise ProductError("harga reseller tidak boleh lebih tinggi dari harga customer")
 
@@ -105,8 +104,9 @@ def _snapshot(product: Product) -> dict:
 
 
 def add_product(admin_id: int, name: str, category: str, customer_price: int, reseller_price: int,
-                description: str = "") -> Product:
-    _validate(name, category, customer_price, reseller_price)
+                description: str = "", minimum_price: int = 1) -> Product:
+    """A new product; prices below ``minimum_price`` (the gateway's smallest QRIS amount) are refused."""
+    _validate(name, category, customer_price, reseller_price, minimum_price)
     with immediate():
         if Product.select().where(fn.LOWER(Product.name) == name.lower()).exists():
             raise ProductError(f"produk bernama {name!r} sudah ada")
@@ -117,7 +117,7 @@ def add_product(admin_id: int, name: str, category: str, customer_price: int, re
     return product
 
 
-def edit_product(admin_id: int, product_id: int, changes: dict) -> Product:
+def edit_product(admin_id: int, product_id: int, changes: dict, minimum_price: int = 1) -> Product:
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise ProductError(f"field tidak dikenal: {', '.join(sorted(unknown))}")
@@ -127,7 +127,8 @@ def edit_product(admin_id: int, product_id: int, changes: dict) -> Product:
             raise ProductError(f"produk #{product_id} tidak ada")
         before = _snapshot(product)
         merged = {**before, **changes}
-        _validate(merged["name"], merged["category"], merged["customer_price"], merged["reseller_price"])
+        _validate(merged["name"], merged["category"], merged["customer_price"], merged["reseller_price"],
+                  minimum_price)
         if "name" in changes and Product.select().where(
                 (fn.LOWER(Product.name) == changes["name"].lower()) & (Product.id != product_id)).exists():
             raise ProductError(f"produk bernama {changes['name']!r} sudah ada")

@@ -23,7 +23,8 @@ from telebot import TeleBot
 from telebot.apihelper import ApiTelegramException
 
 from quickcart.config import Config
-from quickcart.pakasir import PakasirClient, PakasirRejected, PakasirUnavailable, TransactionNotFound
+from quickcart.gateways import build_gateway
+from quickcart.gateways.base import GatewayRejected, GatewayUnavailable, TransactionNotFound
 from quickcart.telegram.transport import TelegramTransport
 
 
@@ -46,19 +47,21 @@ def check_telegram(config: Config) -> bool:
     return _line(True, "telegram", f"token accepted, bot is @{me.username}")
 
 
-def check_pakasir(config: Config) -> bool:
-    client = PakasirClient(config.pakasir, attempts=1)
-    if not client.probe():
-        return _line(False, "pakasir", f"cannot reach {config.pakasir.base_url}")
+def check_gateway(config: Config) -> bool:
+    """The payment gateway answers and takes our credentials (an unknown order is "not found")."""
+    gateway = build_gateway(config.payment, attempts=1)
+    account, secret = gateway.credential_names
+    if not gateway.probe():
+        return _line(False, gateway.name, f"cannot reach {gateway.location}")
     try:
-        client.detail("QUICKCART-CHECK", 1000)
+        gateway.detail("QUICKCART-CHECK", 1000)
     except TransactionNotFound:
-        return _line(True, "pakasir", f"reachable; project {config.pakasir.project!r} and api_key accepted")
-    except PakasirRejected as exc:
-        return _line(False, "pakasir", f"project or api_key refused ({exc})")
-    except PakasirUnavailable as exc:
-        return _line(False, "pakasir", f"transactiondetail failed ({exc})")
-    return _line(True, "pakasir", "reachable")
+        return _line(True, gateway.name, f"reachable; {account} {gateway.account!r} and {secret} accepted")
+    except GatewayRejected as exc:
+        return _line(False, gateway.name, f"{account} or {secret} refused ({exc})")
+    except GatewayUnavailable as exc:
+        return _line(False, gateway.name, f"lookup failed ({exc})")
+    return _line(True, gateway.name, "reachable")
 
 
 def check_database(config: Config) -> bool:
@@ -104,7 +107,7 @@ def check_private_files(config: Config) -> None:
 
 def check_config(config: Config) -> int:
     _line(True, "config", f"{config.source} is valid ({len(config.telegram.admin_ids)} admin id(s))")
-    results = [check_database(config), check_telegram(config), check_pakasir(config)]
+    results = [check_database(config), check_telegram(config), check_gateway(config)]
     check_private_files(config)
     if not config.telegram.admin_ids:
         print("warn admins: telegram.admin_ids is empty; nobody will get sale notices or run /admin")

@@ -23,6 +23,8 @@ from typing import TypeVar
 
 from dotenv import dotenv_values
 
+from quickcart.validation import http_url, non_empty
+
 ENV_PREFIX = "QUICKCART_"
 
 T = TypeVar("T")
@@ -41,16 +43,21 @@ class TelegramConfig:
 
 
 @dataclass(frozen=True)
-class PakasirConfig:
-    project: str
-    api_key: str = field(repr=False)
-    base_url: str
+class PaymentConfig:
+    """The payment gateway in use and the settings every gateway shares.
+
+    They are read from the gateway's own section (``[pakasir]``), together
+    with the keys that gateway declares (``settings``: project, api_key, ...).
+    """
+    gateway: str  # a name in quickcart.gateways.GATEWAYS
     webhook_secret: str = field(repr=False)
     fee_percent_bp: int
     fee_flat: int
     qr_ttl_minutes: int
     poll_interval_seconds: int
     timeout_seconds: float
+    settings: Mapping[str, object] = field(repr=False)  # the gateway's own keys, validated by it
+    secrets: tuple[str, ...] = field(repr=False, default=())  # values to keep out of every log line
 
 
 @dataclass(frozen=True)
@@ -85,7 +92,7 @@ class LoggingConfig:
 @dataclass(frozen=True)
 class Config:
     telegram: TelegramConfig
-    pakasir: PakasirConfig
+    payment: PaymentConfig
     web: WebConfig
     database: DatabaseConfig
     shop: ShopConfig
@@ -105,16 +112,8 @@ DEFAULTS: dict[str, dict[str, str | None]] = {
         "admin_ids": "",
         "welcome_sticker": "CAACAgIAAxkBAAIDbWkLZHuqPRCqCqmL9flozT9YJdWOAAIZUAAC4KOCB7lIn3OKexieNgQ",
     },
-    "pakasir": {
-        "project": None,
-        "api_key": None,
-        "base_url": "https://app.pakasir.com",
-        "webhook_secret": "",
-        "fee_percent_bp": "70",
-        "fee_flat": "310",
-        "qr_ttl_minutes": "10",
-        "poll_interval_seconds": "20",
-        "timeout_seconds": "10",
+    "payment": {
+        "gateway": "pakasir",
     },
     "web": {
         "host": "127.0.0.1",
@@ -138,6 +137,27 @@ DEFAULTS: dict[str, dict[str, str | None]] = {
         "file": "",
     },
 }
+
+# Keys every gateway's section has, besides its own (``SETTINGS`` in its module).
+SHARED_GATEWAY_KEYS: dict[str, str] = {
+    "webhook_secret": "",
+    "fee_percent_bp": "70",
+    "fee_flat": "310",
+    "qr_ttl_minutes": "10",
+    "poll_interval_seconds": "20",
+    "timeout_seconds": "10",
+}
+
+
+def _gateway_sections() -> dict[str, dict[str, str | None]]:
+    """One section per registered gateway: its own keys, then the shared ones."""
+    from quickcart.gateways import GATEWAYS, gateway_module
+
+    return {name: {**{key: spec.default for key, spec in gateway_module(name).SETTINGS.items()},
+                   **SHARED_GATEWAY_KEYS} for name in GATEWAYS}
+
+
+DEFAULTS.update(_gateway_sections())
 
 _TOKEN_RE = re.compile(r"^[0-9]{3,20}:[A-Za-z0-9_-]{5,100}$")
 _LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -174,12 +194,6 @@ class _Reader:
             raise ConfigError(f"{section}.{key}: {exc}") from None
 
 
-def _non_empty(value: str) -> str:
-    if not value:
-        raise ValueError("must not be empty")
-    return value
-
-
 def _int_between(low: int, high: int) -> Callable[[str], int]:
     def convert(value: str) -> int:
         if not re.fullmatch(r"-?[0-9]+", value):
@@ -199,12 +213,6 @@ def _positive_float(value: str) -> float:
     if not 0 < number <= 120:
         raise ValueError(f"must be between 0 and 120 seconds, got {value}")
     return number
-
-
-def _url(value: str) -> str:
-    if not re.fullmatch(r"https?://[^\s/]+(/[^\s]*)?", value):
-        raise ValueError(f"must be an http(s) URL, got {value!r}")
-    return value.rstrip("/")
 
 
 def _token(value: str) -> str:
@@ -227,16 +235,37 @@ def _admin_ids(value: str) -> frozenset[int]:
     return frozenset(ids)
 
 
-def _slug(value: str) -> str:
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}", value):
-        raise ValueError(f"must be the Pakasir project slug (letters, digits, - and _), got {value!r}")
-    return value
-
-
 def _level(value: str) -> str:
     if value.upper() not in _LEVELS:
         raise ValueError(f"must be one of {', '.join(_LEVELS)}, got {value!r}")
     return value.upper()
+
+
+def _one_of(names: Mapping[str, object]) -> Callable[[str], str]:
+    def convert(value: str) -> str:
+        if value not in names:
+            raise ValueError(f"must be one of {', '.join(names)}, got {value!r}")
+        return value
+    return convert
+
+
+def _payment_config(read: _Reader) -> PaymentConfig:
+    from quickcart.gateways import GATEWAYS, gateway_module
+
+    name = read.get("payment", "gateway", _one_of(GATEWAYS))
+    specs = gateway_module(name).SETTINGS
+    settings = {key: read.get(name, key, spec.convert) for key, spec in specs.items()}
+    return PaymentConfig(
+        gateway=name,
+        webhook_secret=read.get(name, "webhook_secret", str),
+        fee_percent_bp=read.get(name, "fee_percent_bp", _int_between(0, 1000)),
+        fee_flat=read.get(name, "fee_flat", _int_between(0, 100_000)),
+        qr_ttl_minutes=read.get(name, "qr_ttl_minutes", _int_between(1, 1440)),
+        poll_interval_seconds=read.get(name, "poll_interval_seconds", _int_between(1, 3600)),
+        timeout_seconds=read.get(name, "timeout_seconds", _positive_float),
+        settings=settings,
+        secrets=tuple(str(settings[key]) for key, spec in specs.items() if spec.secret),
+    )
 
 
 def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = None) -> Config:
@@ -272,31 +301,21 @@ def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = No
 
     telegram = TelegramConfig(
         token=read.get("telegram", "token", _token),
-        api_url=read.get("telegram", "api_url", _url),
+        api_url=read.get("telegram", "api_url", http_url),
         admin_ids=read.get("telegram", "admin_ids", _admin_ids),
         welcome_sticker=read.get("telegram", "welcome_sticker", str),
     )
-    pakasir = PakasirConfig(
-        project=read.get("pakasir", "project", _slug),
-        api_key=read.get("pakasir", "api_key", _non_empty),
-        base_url=read.get("pakasir", "base_url", _url),
-        webhook_secret=read.get("pakasir", "webhook_secret", str),
-        fee_percent_bp=read.get("pakasir", "fee_percent_bp", _int_between(0, 1000)),
-        fee_flat=read.get("pakasir", "fee_flat", _int_between(0, 100_000)),
-        qr_ttl_minutes=read.get("pakasir", "qr_ttl_minutes", _int_between(1, 1440)),
-        poll_interval_seconds=read.get("pakasir", "poll_interval_seconds", _int_between(1, 3600)),
-        timeout_seconds=read.get("pakasir", "timeout_seconds", _positive_float),
-    )
+    payment = _payment_config(read)
     web = WebConfig(
-        host=read.get("web", "host", _non_empty),
+        host=read.get("web", "host", non_empty),
         port=read.get("web", "port", _int_between(1, 65535)),
         admin_token=read.get("web", "admin_token", str),
     )
     if web.admin_token and len(web.admin_token) < 16:
         raise ConfigError("web.admin_token: must be at least 16 characters (or empty to turn /admin/stats off)")
-    database = DatabaseConfig(path=resolve(read.get("database", "path", _non_empty)))
+    database = DatabaseConfig(path=resolve(read.get("database", "path", non_empty)))
     shop = ShopConfig(
-        name=read.get("shop", "name", _non_empty),
+        name=read.get("shop", "name", non_empty),
         max_quantity=read.get("shop", "max_quantity", _int_between(1, 100)),
         low_stock_threshold=read.get("shop", "low_stock_threshold", _int_between(0, 1_000_000)),
         topup_min=read.get("shop", "topup_min", _int_between(1_000, 100_000_000)),
@@ -310,5 +329,5 @@ def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = No
         level=read.get("logging", "level", _level),
         file=read.get("logging", "file", str),
     )
-    return Config(telegram=telegram, pakasir=pakasir, web=web, database=database,
+    return Config(telegram=telegram, payment=payment, web=web, database=database,
                   shop=shop, logging=logging_config, source=path)

@@ -129,3 +129,77 @@ class AdminNotifier:
                 log.warning("admin notice to %s failed: %s", admin_id, exc.description)
             except Exception:  # the notice thread must survive anything
                 log.exception("admin notice to %s failed", admin_id)
+
+
+class PaymentNotices:
+    """What the shop tells people when a payment changes (a :class:`~quickcart.payments.PaymentListener`).
+
+    Admins get the sale, top-up, late-payment, low-stock and mismatch
+    notices; the customer gets the goods (through delivery) and the word
+    that an order closed. Everything here runs after the payment's commit
+    and never holds a payment job: admin notices queue, customer messages
+    go through the outbox.
+    """
+
+    def __init__(self, notifier: AdminNotifier, sender: Sender, delivery, gateway_account: str,
+                 low_stock_threshold: int):
+        self._notifier = notifier
+        self._sender = sender
+        self._delivery = delivery  # quickcart.delivery.Delivery
+        self._account = gateway_account
+        self._threshold = low_stock_threshold
+        self._low_stock_noticed: set[int] = set()
+        self._lock = threading.Lock()
+
+    def order_paid(self, order) -> None:
+        from quickcart import orders
+        from quickcart.models import Product, User
+
+        user = User.get_by_id(order.user_id)
+        label = f"{user.name or '-'} ({user.id})"
+        if order.is_topup:
+            self._notifier.notify(texts.notice_topup(order, label))
+        else:
+            items = orders.items(order)
+            self._notifier.notify(texts.notice_sale(order, items, label))
+            for item in items:
+                self._check_low_stock(Product.get_by_id(item.product_id))
+        if order.paid_late:
+            outcome = "dikreditkan ke saldo" if order.settlement == "credited" else "barang tetap dikirim"
+            self._notifier.notify(texts.notice_late(order.invoice_id, outcome))
+        self._delivery.deliver_async(order.id)
+
+    def _check_low_stock(self, product) -> None:
+        with self._lock:
+            if product.stock_count > self._threshold:
+                self._low_stock_noticed.discard(product.id)
+                return
+            if product.id in self._low_stock_noticed:
+                return
+            self._low_stock_noticed.add(product.id)
+        self._notifier.notify(texts.notice_low_stock(product.name, product.id, product.stock_count))
+
+    def order_closed(self, order) -> None:
+        if order.mismatch:
+            self._sender.post_text(order.chat_id, texts.order_needs_admin(order.invoice_id))
+        self._edit_qr_closed(order)
+
+    def mismatch_found(self, order, transaction) -> None:
+        self._notifier.notify(texts.notice_mismatch(order, self._account, transaction))
+
+    def mismatch_closed_by_admin(self, order) -> None:
+        self._edit_qr_closed(order)
+        self._sender.post_text(order.chat_id, texts.mismatch_closed(order.invoice_id))
+
+    def gateway_refused(self, order, error: Exception) -> None:
+        self._notifier.error(f"gateway menolak transaksi {order.invoice_id}: {error}")
+
+    def _edit_qr_closed(self, order) -> None:
+        """The QR says it is no longer valid (expired, cancelled)."""
+        if not order.qr_message_id:
+            return
+        try:
+            self._sender.edit_caption(order.chat_id, order.qr_message_id,
+                                      texts.order_closed_caption(order, expired=order.status == "expired"))
+        except TelegramError:
+            pass

@@ -17,6 +17,7 @@ from peewee import IntegrityError, fn
 
 from quickcart import stock
 from quickcart.db import immediate
+from quickcart.gateways.base import Payment
 from quickcart.models import (
     CANCELLED,
     EXPIRED,
@@ -31,7 +32,6 @@ from quickcart.models import (
     User,
 )
 from quickcart.money import qris_fee
-from quickcart.pakasir import MINIMUM_AMOUNT, Payment
 from quickcart.timeutil import jakarta_today, utcnow
 
 HISTORY_PER_PAGE = 8
@@ -53,9 +53,10 @@ class PriceChanged(Exception):
 class BelowGatewayMinimum(Exception):
     """The QRIS amount would be below what Pakasir accepts."""
 
-    def __init__(self, amount: int):
-        super().__init__(f"amount {amount} below {MINIMUM_AMOUNT}")
+    def __init__(self, amount: int, minimum: int):
+        super().__init__(f"amount {amount} below {minimum}")
         self.amount = amount
+        self.minimum = minimum
 
 
 class TooManyPending(Exception):
@@ -126,13 +127,14 @@ def _guard_checkout(user: User, checkout_token: str | None, max_pending: int | N
 def create_purchase(user: User, product_id: int, quantity: int, *, method: str, fees: FeePolicy,
                     ttl_minutes: int, max_quantity: int, chat_id: int,
                     checkout_token: str | None = None, quoted_subtotal: int | None = None,
-                    max_pending: int | None = None) -> Order:
+                    max_pending: int | None = None, minimum_amount: int = 1) -> Order:
     """Create a pending purchase and reserve its lines, atomically.
 
     ``quoted_subtotal`` is what the customer was shown: when the price (or
     their tier) changed since, :class:`PriceChanged` is raised and nothing
     is made, so nobody pays a price they never saw. ``max_pending`` caps the
-    unpaid QRIS orders one customer may hold. Also raises
+    unpaid QRIS orders one customer may hold; ``minimum_amount`` is the
+    smallest QRIS amount the gateway accepts. Also raises
     :class:`ProductUnavailable`, :class:`~quickcart.stock.StockShort`
     (nothing reserved), :class:`BelowGatewayMinimum`, :class:`TooManyPending`,
     or :class:`DuplicateCheckout` when the same checkout button was pressed
@@ -151,8 +153,8 @@ def create_purchase(user: User, product_id: int, quantity: int, *, method: str, 
         if quoted_subtotal is not None and subtotal != quoted_subtotal:
             raise PriceChanged(subtotal)
         fee = fees.fee(subtotal) if method == QRIS else 0
-        if method == QRIS and subtotal + fee < MINIMUM_AMOUNT:
-            raise BelowGatewayMinimum(subtotal + fee)
+        if method == QRIS and subtotal + fee < minimum_amount:
+            raise BelowGatewayMinimum(subtotal + fee, minimum_amount)
         order = _create_order(
             user=user.id, kind=PURCHASE, subtotal=subtotal, fee=fee, gateway_amount=subtotal + fee,
             total_bill=subtotal + fee, payment_method=method, status=PENDING, chat_id=chat_id,
@@ -165,13 +167,14 @@ def create_purchase(user: User, product_id: int, quantity: int, *, method: str, 
 
 
 def create_topup(user: User, amount: int, *, fees: FeePolicy, ttl_minutes: int, chat_id: int,
-                 checkout_token: str | None = None, max_pending: int | None = None) -> Order:
+                 checkout_token: str | None = None, max_pending: int | None = None,
+                 minimum_amount: int = 1) -> Order:
     """A pending balance top-up of ``amount``; the customer pays amount + fee."""
     with immediate():
         _guard_checkout(user, checkout_token, max_pending)
         fee = fees.fee(amount)
-        if amount + fee < MINIMUM_AMOUNT:
-            raise BelowGatewayMinimum(amount + fee)
+        if amount + fee < minimum_amount:
+            raise BelowGatewayMinimum(amount + fee, minimum_amount)
         return _create_order(
             user=user.id, kind=TOPUP, subtotal=amount, fee=fee, gateway_amount=amount + fee,
             total_bill=amount + fee, payment_method=QRIS, status=PENDING, chat_id=chat_id,

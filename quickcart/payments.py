@@ -1,10 +1,11 @@
 """Payments: checkout, the single confirmation path, closing, and the jobs.
 
-Whatever tells us an order may be paid — Pakasir's webhook, the polling job,
+Whatever tells us an order may be paid — the gateway's webhook, the polling job,
 the customer's "Status Pembayaran" button, an admin's /recheck — ends in
 :meth:`PaymentService.confirm`, which
 
-1. asks Pakasir's ``transactiondetail`` (a webhook alone is never trusted),
+1. asks the gateway for the transaction (Pakasir: ``transactiondetail``; a
+   webhook alone is never trusted),
 2. checks that the project, order id and amount are ours; when they are
    not, the order is marked as a mismatch (never delivered automatically)
    and the admins are alerted once,
@@ -15,12 +16,12 @@ the customer's "Status Pembayaran" button, an admin's /recheck — ends in
 
 So however many paths race, exactly one settles and delivers.
 
-The state of a payment is known only from a definitive answer of Pakasir.
+The state of a payment is known only from a definitive answer of the gateway.
 A call that failed or timed out tells nothing: an order is closed (and its
-lines released) only after Pakasir said its transaction can no longer be
+lines released) only after the gateway said its transaction can no longer be
 paid — cancelled by us, expired or cancelled on its side, or never created.
 Until then it stays pending, keeps its lines and is asked about again, for
-as long as an outage lasts. A cancel that Pakasir refused may mean the
+as long as an outage lasts. A cancel that the gateway refused may mean the
 payment landed a moment before, so the order is confirmed again and, if
 paid, settled as a normal payment with its own reserved lines.
 
@@ -38,11 +39,19 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import Enum
+from typing import Protocol
 
-from quickcart import audit, balance, orders, stock, texts
+from quickcart import audit, balance, orders, stock
 from quickcart.config import Config
 from quickcart.db import immediate
-from quickcart.delivery import Delivery
+from quickcart.gateways.base import (
+    GatewayError,
+    GatewayRejected,
+    GatewayUnavailable,
+    PaymentGateway,
+    TransactionNotFound,
+    TransactionStatus,
+)
 from quickcart.logging_setup import correlation, current_correlation_id
 from quickcart.models import (
     BALANCE,
@@ -52,22 +61,9 @@ from quickcart.models import (
     PENDING,
     QRIS,
     Order,
-    OrderItem,
     Product,
     User,
 )
-from quickcart.notices import AdminNotifier
-from quickcart.pakasir import (
-    PakasirClient,
-    PakasirError,
-    PakasirRejected,
-    PakasirUnavailable,
-    Payment,
-    TransactionNotFound,
-    TransactionStatus,
-)
-from quickcart.qr import render_qr_png
-from quickcart.telegram.sender import Sender, TelegramError
 from quickcart.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -76,7 +72,7 @@ POLL_BATCH = 100
 LATE_WATCH = timedelta(hours=1)  # closed orders are still checked this long for late payments
 LATE_CHECK_EVERY = timedelta(minutes=5)
 ABANDONED_CHECKOUT = timedelta(minutes=2)  # pending without a QR this long: the process died mid-checkout
-RETRY_UNKNOWN_SECONDS = 15.0  # an order Pakasir could not be asked about waits this long in the jobs
+RETRY_UNKNOWN_SECONDS = 15.0  # an order the gateway could not be asked about waits this long in the jobs
 JOB_WORKERS = 8
 
 DELIVERED = "delivered"
@@ -86,14 +82,14 @@ CREDITED = "credited"
 class Outcome(Enum):
     PAID = "paid"  # this call settled it
     ALREADY_PAID = "already_paid"
-    PENDING = "pending"  # Pakasir has not seen the money yet
+    PENDING = "pending"  # the gateway has not seen the money yet
     CLOSED = "closed"  # expired or cancelled, and not paid
-    MISMATCH = "mismatch"  # Pakasir's answer is not for this project/order/amount: admins decide
-    UNKNOWN = "unknown"  # Pakasir could not be asked: nothing is known, nothing changed
+    MISMATCH = "mismatch"  # the gateway's answer is not for our account/order/amount: admins decide
+    UNKNOWN = "unknown"  # the gateway could not be asked: nothing is known, nothing changed
 
 
 class _Answer(Enum):
-    """What Pakasir said about a transaction, as far as money goes."""
+    """What the gateway said about a transaction, as far as money goes."""
     PAID = "paid"  # settled by this call
     ALREADY_PAID = "already_paid"
     PAYABLE = "payable"  # still open: it can be paid (or cancelled)
@@ -120,7 +116,6 @@ class CheckoutFailure(Enum):
 @dataclass
 class Checkout:
     order: Order | None = None
-    qr_png: bytes | None = None
     failure: CheckoutFailure | None = None
     available: int = 0  # with STOCK_SHORT
     balance: int = 0  # with INSUFFICIENT_BALANCE: what the user has
@@ -155,19 +150,34 @@ def _refused(refusal: Exception) -> Checkout:
     return Checkout(failure=CheckoutFailure.UNAVAILABLE)
 
 
+class PaymentListener(Protocol):
+    """Who hears what the payment domain did, after its commit (notices, delivery, messages)."""
+
+    def order_paid(self, order: Order) -> None:
+        """Settled: deliver it and tell the admins (it may be late, credited or a top-up)."""
+
+    def order_closed(self, order: Order) -> None:
+        """Expired or cancelled unpaid (or closed as a mismatch for an admin to decide)."""
+
+    def mismatch_found(self, order: Order, transaction: TransactionStatus) -> None:
+        """The gateway reported a transaction that does not match the order (first report only)."""
+
+    def mismatch_closed_by_admin(self, order: Order) -> None:
+        """An admin closed a mismatched order without delivering it."""
+
+    def gateway_refused(self, order: Order, error: GatewayError) -> None:
+        """The gateway refused to create a transaction (a configuration problem, usually)."""
+
+
 class PaymentService:
-    def __init__(self, config: Config, pakasir: PakasirClient, sender: Sender,
-                 notifier: AdminNotifier, delivery: Delivery):
+    def __init__(self, config: Config, gateway: PaymentGateway, listener: PaymentListener):
         self._config = config
-        self._pakasir = pakasir
-        self._sender = sender
-        self._notifier = notifier
-        self._delivery = delivery
-        self.fees = orders.FeePolicy(config.pakasir.fee_percent_bp, config.pakasir.fee_flat)
-        self._low_stock_noticed: set[int] = set()
-        # Orders the jobs could not settle because Pakasir could not be
+        self._gateway = gateway
+        self._listener = listener
+        self.fees = orders.FeePolicy(config.payment.fee_percent_bp, config.payment.fee_flat)
+        # Orders the jobs could not settle because the gateway could not be
         # asked: skipped until this monotonic time, so that a batch moves on
-        # to the others. Cleared when Pakasir comes back.
+        # to the others. Cleared when the gateway comes back.
         self._retry_at: dict[int, float] = {}
         self._retry_lock = threading.Lock()
         self._job_pool = ThreadPoolExecutor(max_workers=JOB_WORKERS, thread_name_prefix="payments")
@@ -177,9 +187,13 @@ class PaymentService:
 
     # --- checkout -------------------------------------------------------------
 
+    @property
+    def gateway(self) -> PaymentGateway:
+        return self._gateway
+
     def gateway_ready(self) -> bool:
-        """Pakasir's health, probed again (briefly) if it was down."""
-        return self._pakasir.available()
+        """The gateway's health, probed again (briefly) if it was down."""
+        return self._gateway.available()
 
     def checkout_qris(self, user: User, product_id: int, quantity: int, token: str,
                       chat_id: int, quoted_subtotal: int | None = None) -> Checkout:
@@ -196,44 +210,46 @@ class PaymentService:
                          chat_id: int, quoted_subtotal: int | None) -> Order:
         return orders.create_purchase(
             user, product_id, quantity, method=method, fees=self.fees,
-            ttl_minutes=self._config.pakasir.qr_ttl_minutes,
+            ttl_minutes=self._config.payment.qr_ttl_minutes,
             max_quantity=self._config.shop.max_quantity, chat_id=chat_id, checkout_token=token,
-            quoted_subtotal=quoted_subtotal, max_pending=self._config.shop.max_pending_orders)
+            quoted_subtotal=quoted_subtotal, max_pending=self._config.shop.max_pending_orders,
+            minimum_amount=self._gateway.minimum_amount)
 
     def checkout_topup(self, user: User, amount: int, token: str, chat_id: int) -> Checkout:
         if not self.gateway_ready():
             return Checkout(failure=CheckoutFailure.GATEWAY_DOWN)
         try:
             order = orders.create_topup(user, amount, fees=self.fees,
-                                        ttl_minutes=self._config.pakasir.qr_ttl_minutes,
+                                        ttl_minutes=self._config.payment.qr_ttl_minutes,
                                         chat_id=chat_id, checkout_token=token,
-                                        max_pending=self._config.shop.max_pending_orders)
+                                        max_pending=self._config.shop.max_pending_orders,
+                                        minimum_amount=self._gateway.minimum_amount)
         except _REFUSALS as refusal:
             return _refused(refusal)
         return self._open_gateway(order)
 
     def _open_gateway(self, order: Order) -> Checkout:
-        """Create the Pakasir transaction for a new order; on failure undo the order.
+        """Create the gateway's transaction for a new order; on failure undo the order.
 
-        Closing at once is safe here, whatever Pakasir may hold: a payment
+        Closing at once is safe here, whatever the gateway may hold: a payment
         needs the QR string (or the order id for the checkout page), which
         only a successful create gives us and which no customer has seen.
         The client already cancelled any transaction it found half-made.
         """
         try:
-            payment: Payment = self._pakasir.create_qris(order.invoice_id, order.gateway_amount)
-        except PakasirError as exc:
-            log.warning("pakasir create for %s failed: %s", order.invoice_id, exc)
+            payment = self._gateway.create_qris(order.invoice_id, order.gateway_amount)
+        except GatewayError as exc:
+            log.warning("gateway create for %s failed: %s", order.invoice_id, exc)
             orders.close(order, CANCELLED)
             with immediate():
                 audit.record("payment.create_failed", subject=f"order:{order.invoice_id}", detail=str(exc))
-            if isinstance(exc, PakasirRejected):
-                self._notifier.error(f"Pakasir menolak transaksi {order.invoice_id}: {exc}")
-            down = isinstance(exc, PakasirUnavailable) and not self._pakasir.health.up
+            if isinstance(exc, GatewayRejected):
+                self._listener.gateway_refused(order, exc)
+            down = isinstance(exc, GatewayUnavailable) and not self._gateway.health.up
             return Checkout(failure=CheckoutFailure.GATEWAY_DOWN if down else CheckoutFailure.GATEWAY_ERROR)
         order = orders.attach_payment(order, payment)
         log.info("order %s awaiting QRIS payment of %d", order.invoice_id, order.total_bill)
-        return Checkout(order=order, qr_png=render_qr_png(payment.payment_number))
+        return Checkout(order=order)
 
     def abandon(self, order: Order) -> None:
         """The QR could not be shown to the customer: cancel everything."""
@@ -262,7 +278,7 @@ class PaymentService:
     # --- confirmation: the single path ----------------------------------------
 
     def confirm(self, order: Order, source: str) -> Outcome:
-        """Find out from Pakasir whether ``order`` is paid; settle it once if so."""
+        """Find out from the gateway whether ``order`` is paid; settle it once if so."""
         order = orders.get(order.id)
         if order.status == PAID:
             return Outcome.ALREADY_PAID
@@ -278,14 +294,14 @@ class PaymentService:
         return Outcome.PENDING if orders.get(order.id).status == PENDING else Outcome.CLOSED
 
     def _ask(self, order: Order, source: str) -> _Answer:
-        """Ask Pakasir about ``order``; settle it if paid, flag it if it does not match."""
-        if not self._pakasir.available():
+        """Ask the gateway about ``order``; settle it if paid, flag it if it does not match."""
+        if not self._gateway.available():
             return _Answer.UNKNOWN
         try:
-            transaction = self._pakasir.detail(order.invoice_id, order.gateway_amount, quick=True)
+            transaction = self._gateway.detail(order.invoice_id, order.gateway_amount, quick=True)
         except TransactionNotFound:
             transaction = None
-        except PakasirError as exc:
+        except GatewayError as exc:
             # A refusal other than "not found" (or no answer at all) tells us
             # nothing about the money.
             log.warning("cannot confirm %s now (%s): %s", order.invoice_id, source, exc)
@@ -303,7 +319,7 @@ class PaymentService:
             return _Answer.PAYABLE
         if transaction.unpayable:
             return _Answer.UNPAYABLE
-        log.warning("pakasir reports status %r for %s; treated as unknown", transaction.status[:20],
+        log.warning("gateway reports status %r for %s; treated as unknown", transaction.status[:20],
                     order.invoice_id)
         return _Answer.UNKNOWN
 
@@ -317,8 +333,8 @@ class PaymentService:
         return _Answer.PAID
 
     def _mismatch(self, order: Order, transaction: TransactionStatus) -> str:
-        if transaction.project != self._pakasir.project:
-            return f"project {transaction.project[:60]!r}"
+        if transaction.account != self._gateway.account:
+            return f"account {transaction.account[:60]!r}"
         if transaction.order_id != order.invoice_id:
             return f"order id {transaction.order_id[:60]!r}"
         if transaction.amount != order.gateway_amount:
@@ -331,11 +347,11 @@ class PaymentService:
             first = orders.flag_mismatch(order, detail)
             if first:
                 audit.record("payment.mismatch", subject=f"order:{order.invoice_id}",
-                             detail=f"{detail}; pakasir status {transaction.status[:20]}")
+                             detail=f"{detail}; gateway status {transaction.status[:20]}")
         if not first:
             return
         log.error("payment mismatch for %s: %s", order.invoice_id, detail)
-        self._notifier.notify(texts.notice_mismatch(order, self._pakasir.project, transaction))
+        self._listener.mismatch_found(order, transaction)
 
     def _settle_locked(self, order: Order, source: str) -> bool:
         """Claim ``order`` as paid and settle it (inside an IMMEDIATE transaction).
@@ -393,41 +409,19 @@ class PaymentService:
         return CREDITED
 
     def _after_paid(self, order_id: int) -> None:
-        """After the paid commit: tell the admins, then deliver."""
-        order = orders.get(order_id)
-        user = User.get_by_id(order.user_id)
-        label = f"{user.name or '-'} ({user.id})"
-        if order.is_topup:
-            self._notifier.notify(texts.notice_topup(order, label))
-        else:
-            items = orders.items(order)
-            self._notifier.notify(texts.notice_sale(order, items, label))
-            self._check_low_stock(items)
-        if order.paid_late:
-            outcome = "dikreditkan ke saldo" if order.settlement == CREDITED else "barang tetap dikirim"
-            self._notifier.notify(texts.notice_late(order.invoice_id, outcome))
-        self._delivery.deliver_async(order.id)
-
-    def _check_low_stock(self, items: list[OrderItem]) -> None:
-        threshold = self._config.shop.low_stock_threshold
-        for item in items:
-            product = Product.get_by_id(item.product_id)
-            if product.stock_count > threshold:
-                self._low_stock_noticed.discard(product.id)
-            elif product.id not in self._low_stock_noticed:
-                self._low_stock_noticed.add(product.id)
-                self._notifier.notify(texts.notice_low_stock(product.name, product.id, product.stock_count))
+        """After the paid commit: notices and delivery."""
+        self._listener.order_paid(orders.get(order_id))
 
     # --- closing ----------------------------------------------------------------
 
     def close(self, order: Order, status: str, source: str, show: bool = True) -> Outcome:
-        """Cancel or expire a pending order — once Pakasir says it cannot be paid.
+        """Cancel or expire a pending order — once the gateway says it cannot be paid.
 
-        Pakasir is asked first: a QR paid a moment before the customer
+        The gateway is asked first: a QR paid a moment before the customer
         pressed "Batalkan" (or before the expiry job ran) is delivered, not
-        cancelled. A still payable transaction is cancelled at Pakasir; a
+        cancelled. A still payable transaction is cancelled at the gateway; a
         cancel that fails or is refused is followed by another look, since
-        the refusal may mean the payment just landed. UNKNOWN means Pakasir
+        the refusal may mean the payment just landed. UNKNOWN means the gateway
         could not be asked: nothing changed, the order keeps its lines, and
         the jobs try again.
 
@@ -450,10 +444,10 @@ class PaymentService:
     def _cancel_at_gateway(self, order: Order, source: str) -> _Answer:
         """Cancel a payable transaction; after any failure, look again."""
         try:
-            self._pakasir.cancel(order.invoice_id, order.gateway_amount, quick=True)
+            self._gateway.cancel(order.invoice_id, order.gateway_amount, quick=True)
             return _Answer.UNPAYABLE
-        except PakasirError as exc:
-            log.warning("pakasir cancel of %s failed (%s); asking again", order.invoice_id, exc)
+        except GatewayError as exc:
+            log.warning("gateway cancel of %s failed (%s); asking again", order.invoice_id, exc)
         return self._ask(order, source)
 
     def _close_locally(self, order: Order, status: str, source: str, show: bool) -> Outcome:
@@ -467,28 +461,13 @@ class PaymentService:
                          after={"status": status, "source": source, "needs_admin": needs_admin})
         log.info("order %s %s (%s)", order.invoice_id, status, source)
         if show:
-            self._show_closed(orders.get(order.id))
+            self._listener.order_closed(orders.get(order.id))
         return Outcome.MISMATCH if needs_admin else Outcome.CLOSED
-
-    def _show_closed(self, order: Order) -> None:
-        """The QR says it is no longer valid; a mismatch also tells the customer an admin will look."""
-        if order.mismatch:
-            self._tell(order.chat_id, texts.order_needs_admin(order.invoice_id))
-        self._edit_qr_closed(order)
-
-    def _edit_qr_closed(self, order: Order) -> None:
-        if not order.qr_message_id:
-            return
-        try:
-            self._sender.edit_caption(order.chat_id, order.qr_message_id,
-                                      texts.order_closed_caption(order, expired=order.status == EXPIRED))
-        except TelegramError:
-            pass
 
     # --- mismatches: the admin decides ----------------------------------------
 
     def resolve_mismatch(self, admin_id: int, order: Order, action: str, note: str = "") -> bool:
-        """An admin's decision on a mismatched order, after checking Pakasir's dashboard.
+        """An admin's decision on a mismatched order, after checking the gateway's dashboard.
 
         ``deliver``: settle it as paid (its own lines, fresh ones if it was
         closed, or a credit when stock ran out); ``credit``: credit what the
@@ -513,9 +492,9 @@ class PaymentService:
         if settled:
             self._after_paid(order.id)
             return True
-        if action == "close" and orders.close(order, CANCELLED):
-            self._edit_qr_closed(orders.get(order.id))
-        self._tell(order.chat_id, texts.mismatch_closed(order.invoice_id))
+        if action == "close":
+            orders.close(order, CANCELLED)
+        self._listener.mismatch_closed_by_admin(orders.get(order.id))
         return True
 
     def _credit_locked(self, order: Order, admin_id: int, note: str) -> bool:
@@ -534,17 +513,13 @@ class PaymentService:
                       note=note or f"{fresh.invoice_id}: pembayaran dicek admin")
         return True
 
-    def _tell(self, chat_id: int, text: str) -> None:
-        """A message nobody waits on: through the outbox, so no job or lane waits on the chat's pace."""
-        self._sender.post_text(chat_id, text)
-
     # --- jobs --------------------------------------------------------------------
 
     def poll_pending(self) -> int:
-        """Ask Pakasir about pending orders (in case a webhook never came)."""
-        if not self._pakasir.available():
+        """Ask the gateway about pending orders (in case a webhook never came)."""
+        if not self._gateway.available():
             return 0
-        interval = timedelta(seconds=self._config.pakasir.poll_interval_seconds)
+        interval = timedelta(seconds=self._config.payment.poll_interval_seconds)
         now = utcnow()
         pending = orders.pending_qris(POLL_BATCH, checked_before=now - interval * 0.9)
         late = orders.recently_closed(now - LATE_WATCH, now - LATE_CHECK_EVERY, POLL_BATCH)
@@ -555,15 +530,15 @@ class PaymentService:
     def expire_stale(self) -> int:
         """Close pending orders past their time (and checkouts that never got a QR).
 
-        Mismatched orders are closed without asking Pakasir. The others are
-        closed only once Pakasir answers; while it cannot be asked they stay
+        Mismatched orders are closed without asking the gateway. The others are
+        closed only once the gateway answers; while it cannot be asked they stay
         pending, and an order that could not be finished waits its turn
         instead of holding the batch.
         """
         now = utcnow()
         stale = orders.past_expiry(now, POLL_BATCH * 10)
         abandoned = orders.abandoned_checkouts(now - ABANDONED_CHECKOUT, POLL_BATCH)
-        if not self._pakasir.available():
+        if not self._gateway.available():
             stale = [order for order in stale if order.mismatch]
             abandoned = []
         stale = self._waiting_turn(stale)[:POLL_BATCH]
@@ -574,7 +549,7 @@ class PaymentService:
         return outcomes.count(Outcome.CLOSED) + outcomes.count(Outcome.MISMATCH)
 
     def after_outage(self) -> None:
-        """Pakasir is back: every order the outage touched is asked about at the next run."""
+        """The gateway is back: every order the outage touched is asked about at the next run."""
         with self._retry_lock:
             self._retry_at.clear()
 

@@ -380,7 +380,7 @@ def notice_mismatch(order, project: str, transaction) -> str:
     return ("🚨 <b>Pembayaran tidak cocok</b> — pesanan TIDAK dikirim otomatis.\n"
             f"🧾 Invoice: <code>{e(order.invoice_id)}</code>\n"
             f"Pesanan: proyek {e(project)}, nominal {rp(order.gateway_amount)}\n"
-            f"Pakasir: proyek {e(transaction.project[:60])}, order {e(transaction.order_id[:60])}, "
+            f"Pakasir: proyek {e(transaction.account[:60])}, order {e(transaction.order_id[:60])}, "
             f"nominal {rp(transaction.amount)}, status {e(transaction.status[:20])}\n"
             "Cek di dashboard Pakasir, lalu putuskan:\n"
             f"<code>/resolve {e(order.invoice_id)} deliver|credit|close</code>")

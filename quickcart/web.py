@@ -14,7 +14,7 @@ from __future__ import annotations
 import hmac
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +29,7 @@ from quickcart.timeutil import iso_utc, utcnow
 log = logging.getLogger(__name__)
 
 MAX_WEBHOOK_BYTES = 64 * 1024
-WEBHOOK_PATH = "/webhooks/pakasir"
+WEBHOOKS = "/webhooks/"  # + the gateway's name
 STATS_PATH = "/admin/stats"
 REJECT_LOGS = "quickcart.rejects"  # the app's RejectLogs, in app.extensions
 
@@ -54,7 +54,7 @@ def error_body(code: int, message: str, details: dict[str, Any] | None = None) -
 
 def reject_source(path: str) -> str:
     """The name refusals on ``path`` are counted under in the log."""
-    if path == WEBHOOK_PATH:
+    if path.startswith(WEBHOOKS):
         return "webhook"
     if path == STATS_PATH:
         return "admin/stats"
@@ -65,7 +65,9 @@ def reject_source(path: str) -> str:
 class WebHandlers:
     """What the web app calls into; each returns (JSON body, HTTP status)."""
     health: Callable[[], tuple[dict, int]]
-    webhook: Callable[[bytes, str | None], tuple[dict, int]] | None = None
+    # The gateway's webhook: POST /webhooks/<gateway> with (raw body, request headers).
+    webhook: Callable[[bytes, Mapping[str, str]], tuple[dict, int]] | None = None
+    gateway: str = "pakasir"
     stats: Callable[[], dict] | None = None
     admin_token: str = ""
 
@@ -106,7 +108,7 @@ def create_app(handlers: WebHandlers, rejects: RejectLogs | None = None,
         body, status = handlers.health()
         return jsonify(body), status
 
-    @app.post(WEBHOOK_PATH)
+    @app.post(WEBHOOKS + handlers.gateway)
     def pakasir_webhook() -> tuple[Response, int]:
         if handlers.webhook is None:
             raise ApiError(404, "not found")
@@ -119,7 +121,7 @@ def create_app(handlers: WebHandlers, rejects: RejectLogs | None = None,
             raw = request.get_data(cache=False)
             if len(raw) > MAX_WEBHOOK_BYTES:
                 raise ApiError(413, "request body too large", {"limit_bytes": MAX_WEBHOOK_BYTES})
-            body, status = handlers.webhook(raw, request.headers.get("X-Pakasir-Signature"))
+            body, status = handlers.webhook(raw, request.headers)
             return jsonify(body), status
 
     @app.get(STATS_PATH)

@@ -25,9 +25,11 @@ import hashlib
 import hmac
 import json
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from quickcart import orders
+from quickcart.gateways.base import PaymentGateway, WebhookFields
 from quickcart.models import PAID
 from quickcart.payments import Outcome, PaymentService
 from quickcart.throttle import RateLimiter
@@ -35,7 +37,8 @@ from quickcart.web import ApiError
 
 log = logging.getLogger(__name__)
 
-REQUIRED = {"order_id": str, "amount": int, "project": str, "status": str}
+# What the shop needs from any gateway's webhook, and its type.
+REQUIRED = {"order_id": str, "amount": int, "account": str, "status": str}
 CHECKS_PER_ORDER_PER_MINUTE = 10
 MAX_AMOUNT = 10**12  # rupiah; far above any QRIS payment, far below anything that strains a log line
 MAX_TEXT = 100
@@ -53,8 +56,11 @@ def signature_ok(secret: str, raw: bytes, supplied: str | None) -> bool:
     return hmac.compare_digest(expected, supplied.strip().lower().encode("utf-8", "replace"))
 
 
-def parse(raw: bytes) -> dict[str, Any]:
-    """The webhook body, checked; :class:`ApiError` 400 for anything else.
+def parse(raw: bytes, fields: WebhookFields) -> dict[str, Any]:
+    """The webhook body, checked, as ``{order_id, amount, account, status}``; :class:`ApiError` 400 otherwise.
+
+    ``fields`` names those in the gateway's own body (Pakasir's ``account`` is
+    ``project``); errors name the gateway's fields.
 
     Hostile bodies end here as a 400 too: nesting deeper than Python's
     recursion limit, an integer over Python's 4,300-digit conversion limit,
@@ -68,16 +74,17 @@ def parse(raw: bytes) -> dict[str, Any]:
         raise ApiError(400, "malformed JSON") from None
     if not isinstance(body, dict):
         raise ApiError(400, "body must be a JSON object")
-    missing = [name for name in REQUIRED if name not in body]
+    names = {ours: getattr(fields, ours) for ours in REQUIRED}
+    missing = [theirs for theirs in names.values() if theirs not in body]
     if missing:
         raise ApiError(400, "missing field", {"fields": missing})
-    for name, kind in REQUIRED.items():
-        value = body[name]
+    for ours, kind in REQUIRED.items():
+        value = body[names[ours]]
         if kind is int and not _is_amount(value):
-            raise ApiError(400, "invalid field", {"field": name, "expected": "integer"})
+            raise ApiError(400, "invalid field", {"field": names[ours], "expected": "integer"})
         if kind is str and not _is_text(value):
-            raise ApiError(400, "invalid field", {"field": name, "expected": "string"})
-    return body
+            raise ApiError(400, "invalid field", {"field": names[ours], "expected": "string"})
+    return {ours: body[theirs] for ours, theirs in names.items()}
 
 
 def _is_amount(value: object) -> bool:
@@ -90,19 +97,20 @@ def _is_text(value: object) -> bool:
 
 
 class WebhookHandler:
-    def __init__(self, payments: PaymentService, project: str, secret: str):
+    def __init__(self, payments: PaymentService, gateway: PaymentGateway, secret: str):
         self._payments = payments
-        self._project = project
+        self._gateway = gateway
         self._secret = secret
         self._checks = RateLimiter(CHECKS_PER_ORDER_PER_MINUTE)
 
-    def __call__(self, raw: bytes, signature: str | None) -> tuple[dict, int]:
-        if self._secret and not signature_ok(self._secret, raw, signature):
+    def __call__(self, raw: bytes, headers: Mapping[str, str]) -> tuple[dict, int]:
+        fields = self._gateway.webhook_fields
+        if self._secret and not signature_ok(self._secret, raw, headers.get(fields.signature_header)):
             raise ApiError(401, "invalid signature")
-        body = parse(raw)
+        body = parse(raw, fields)
         invoice_id = body["order_id"]
-        if body["project"] != self._project:
-            raise ApiError(400, "wrong project", {"project": body["project"][:100]})
+        if body["account"] != self._gateway.account:
+            raise ApiError(400, f"wrong {fields.account}", {fields.account: body["account"][:100]})
         order = orders.by_invoice(invoice_id)
         if order is None:
             raise ApiError(404, "unknown order", {"order_id": invoice_id[:100]})

@@ -149,7 +149,8 @@ class AdminCommands:
         spec = parse_add_product(command.argument)
         try:
             product = catalogue.add_product(self.admin_id(message), spec.name, spec.category,
-                                            spec.customer_price, spec.reseller_price, spec.description)
+                                            spec.customer_price, spec.reseller_price, spec.description,
+                                            minimum_price=self.ctx.gateway.minimum_amount)
         except catalogue.ProductError as exc:
             raise UsageError("addproduct", str(exc)) from None
         self.reply(message, admin_texts.product_added(product))
@@ -157,7 +158,8 @@ class AdminCommands:
     def edit_product(self, message: types.Message, command: CommandText) -> None:
         product_id, changes = parse_edit_product(command.argument)
         try:
-            product = catalogue.edit_product(self.admin_id(message), product_id, changes)
+            product = catalogue.edit_product(self.admin_id(message), product_id, changes,
+                                             minimum_price=self.ctx.gateway.minimum_amount)
         except catalogue.ProductError as exc:
             raise UsageError("editproduct", str(exc)) from None
         self.reply(message, admin_texts.product_edited(product, changes))

@@ -9,9 +9,9 @@ from telebot import TeleBot, types
 
 from quickcart import callbacks, texts, users
 from quickcart.config import Config
+from quickcart.gateways.base import PaymentGateway
 from quickcart.models import User
 from quickcart.notices import AdminNotifier
-from quickcart.pakasir import PakasirClient
 from quickcart.telegram.sender import Sender
 from quickcart.throttle import RateLimiter
 
@@ -28,7 +28,7 @@ class Context:
     config: Config
     bot: TeleBot
     sender: Sender
-    pakasir: PakasirClient
+    gateway: PaymentGateway
     notifier: AdminNotifier
     payment_checks: RateLimiter
     services: dict = field(default_factory=dict)  # feature services by name (payments, ...)

@@ -17,8 +17,8 @@ from quickcart import catalogue, orders, texts
 from quickcart.callbacks import Callback, encode
 from quickcart.handlers.common import CallbackRouter, Context, inline
 from quickcart.models import User
-from quickcart.pakasir import MINIMUM_AMOUNT
 from quickcart.payments import CheckoutFailure, PaymentService
+from quickcart.qr import render_qr_png
 from quickcart.telegram.pacing import URGENT, sending_priority
 from quickcart.telegram.sender import MessageGone, TelegramError
 from quickcart.timeutil import format_jakarta
@@ -121,13 +121,13 @@ def send_qr(ctx: Context, payments: PaymentService, chat_id: int, checkout) -> b
     items = orders.items(order)
     caption = texts.qr_caption(order, items, format_jakarta(order.expires_at))
     markup = inline([
-        [(texts.BTN_CHECKOUT_PAGE, ctx.pakasir.checkout_url(order.invoice_id, order.gateway_amount)),
+        [(texts.BTN_CHECKOUT_PAGE, ctx.gateway.checkout_url(order.invoice_id, order.gateway_amount)),
          (texts.BTN_CHECK_STATUS, encode("chk", order.id))],
         [(texts.BTN_CANCEL, encode("cnl", order.id))],
     ])
     try:
         with sending_priority(URGENT):  # the customer is waiting to pay
-            sent = ctx.sender.send_photo(chat_id, checkout.qr_png, caption, markup,
+            sent = ctx.sender.send_photo(chat_id, render_qr_png(order.payment_number), caption, markup,
                                          filename=f"{order.invoice_id}.png")
     except TelegramError as exc:
         log.warning("QR for %s could not be sent (%s); cancelling", order.invoice_id, exc.description)
@@ -163,7 +163,7 @@ def tell_checkout_failure(ctx: Context, call: types.CallbackQuery, checkout, scr
             show(ctx, call, *screens.payment_choice(product, quantity, ctx.user_of(call.from_user),
                                                     ctx.services["payments"].fees))
     elif failure is CheckoutFailure.BELOW_MINIMUM:
-        show(ctx, call, texts.below_gateway_minimum(checkout.needed, MINIMUM_AMOUNT),
+        show(ctx, call, texts.below_gateway_minimum(checkout.needed, ctx.gateway.minimum_amount),
              inline([[(texts.BTN_BACK, encode("prod", product_id, quantity))]]))
     elif failure is CheckoutFailure.TOO_MANY_PENDING:
         show(ctx, call, *open_orders_screen(checkout.open_orders))

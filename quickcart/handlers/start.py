@@ -30,7 +30,7 @@ def register(bot: TeleBot, ctx: Context) -> None:
     @bot.message_handler(func=lambda m: m.text == texts.BTN_HELP, chat_types=["private"])
     def show_help(message: types.Message) -> None:
         ctx.sender.post_text(message.chat.id, texts.help_text(shop.name, shop.support_contact,
-                                                              ctx.config.pakasir.qr_ttl_minutes),
+                                                              ctx.config.payment.qr_ttl_minutes),
                              main_menu())
 
 

@@ -29,8 +29,8 @@ def write(tmp_path: Path, text: str) -> Path:
 def test_a_minimal_config_gets_the_documented_defaults(tmp_path):
     config = load_config(write(tmp_path, GOOD), env={})
     assert config.telegram.admin_ids == {111, 222}
-    assert config.pakasir.fee_percent_bp == 70 and config.pakasir.fee_flat == 310
-    assert config.pakasir.qr_ttl_minutes == 10
+    assert config.payment.fee_percent_bp == 70 and config.payment.fee_flat == 310
+    assert config.payment.qr_ttl_minutes == 10
     assert config.web.port == 8080
     assert config.database.path == (tmp_path / "data" / "quickcart.db").resolve()
 
@@ -39,7 +39,7 @@ def test_environment_overrides_the_file_and_dotenv(tmp_path):
     path = write(tmp_path, GOOD)
     (tmp_path / ".env").write_text("QUICKCART_PAKASIR_FEE_FLAT=500\nQUICKCART_SHOP_NAME=Dari Env\n")
     config = load_config(path, env={"QUICKCART_SHOP_NAME": "Dari Environment"})
-    assert config.pakasir.fee_flat == 500
+    assert config.payment.fee_flat == 500
     assert config.shop.name == "Dari Environment"
 
 

@@ -6,10 +6,9 @@ from quickcart.notices import AdminNotifier
 ADMIN = 555
 
 
-def test_a_burst_of_notices_arrives_as_few_messages_in_order(service):
-    telegram = service.telegram
+def test_a_burst_of_notices_arrives_as_few_messages_in_order(telegram, sender):
     telegram.user(ADMIN, "Admin").send_text("/start")
-    notifier = AdminNotifier(service.delivery._sender, [ADMIN])
+    notifier = AdminNotifier(sender, [ADMIN])
     for i in range(60):
         notifier.notify(f"💸 Penjualan #{i:02d}")
     notifier.start()
@@ -21,10 +20,9 @@ def test_a_burst_of_notices_arrives_as_few_messages_in_order(service):
     assert [f"#{i:02d}" for i in range(60)] == [line.split()[-1] for line in joined.split("\n\n")]
 
 
-def test_errors_are_throttled_to_one_notice_per_quiet_period(service):
-    telegram = service.telegram
+def test_errors_are_throttled_to_one_notice_per_quiet_period(telegram, sender):
     telegram.user(ADMIN, "Admin").send_text("/start")
-    notifier = AdminNotifier(service.delivery._sender, [ADMIN], error_quiet_seconds=3600)
+    notifier = AdminNotifier(sender, [ADMIN], error_quiet_seconds=3600)
     notifier.start()
     for _ in range(100):
         notifier.error("RuntimeError while handling an update")

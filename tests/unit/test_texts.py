@@ -26,7 +26,7 @@ ITEM = SimpleNamespace(product_name=NASTY, quantity=2, price_per_unit=25_000)
 USER = SimpleNamespace(name=NASTY, username="a_b", id=1, bank_id="USR001", is_reseller=True, account_balance=5,
                        email=NASTY, whatsapp_number="+62 <8>")
 PRODUCT = SimpleNamespace(name=NASTY, description=NASTY, stock_count=3, sold_count=1)
-TRANSACTION = SimpleNamespace(project=NASTY, order_id=NASTY, amount=5, status=NASTY)
+TRANSACTION = SimpleNamespace(account=NASTY, order_id=NASTY, amount=5, status=NASTY)
 ENTRY = SimpleNamespace(delta=-5000, reason="purchase", created_at=datetime(2026, 11, 27))
 
 CALLS = [

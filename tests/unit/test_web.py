@@ -3,9 +3,11 @@ locks out token guessers."""
 from __future__ import annotations
 
 import logging
+from types import SimpleNamespace
 
 import pytest
 
+from quickcart.gateways.pakasir import PakasirGateway
 from quickcart.lockout import FailureLockout
 from quickcart.rejections import RejectLogs
 from quickcart.web import WebHandlers, create_app
@@ -14,6 +16,9 @@ from tests.unit.test_rejections import FakeTimers, lines
 
 TOKEN = "admin-token-0123456789abcdef"
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
+
+# What the webhook needs of Pakasir: our project, and where its body keeps the fields.
+PAKASIR_TOKO = SimpleNamespace(account="toko", webhook_fields=PakasirGateway.webhook_fields)
 
 
 @pytest.fixture
@@ -24,7 +29,7 @@ def timers():
 @pytest.fixture
 def client(db, timers):
     handlers = WebHandlers(health=lambda: ({"status": "healthy"}, 200),
-                           webhook=WebhookHandler(payments=None, project="toko", secret=""),
+                           webhook=WebhookHandler(payments=None, gateway=PAKASIR_TOKO, secret=""),
                            stats=lambda: {"total_users": 0}, admin_token=TOKEN)
     app = create_app(handlers, rejects=RejectLogs(schedule=timers), lockout=FailureLockout(first_lock=10))
     return app.test_client()
@@ -57,7 +62,7 @@ def test_a_webhook_body_that_parses_but_names_no_order_we_know_is_a_404(client):
 
 
 def test_a_non_ascii_signature_header_is_a_401_not_a_crash(db, timers):
-    handlers = WebHandlers(health=lambda: ({}, 200), webhook=WebhookHandler(None, "toko", "rahasia"))
+    handlers = WebHandlers(health=lambda: ({}, 200), webhook=WebhookHandler(None, PAKASIR_TOKO, "rahasia"))
     client = create_app(handlers, rejects=RejectLogs(schedule=timers)).test_client()
     response = client.post("/webhooks/pakasir", data=b"{}", headers={"X-Pakasir-Signature": "é" * 64})
     assert_seed_error(response, 401)

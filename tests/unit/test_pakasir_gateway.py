@@ -1,4 +1,4 @@
-"""The Pakasir client reads Pakasir's own formats exactly and never turns an unknown into a no."""
+"""The Pakasir gateway reads Pakasir's own formats exactly and never turns an unknown into a no."""
 from __future__ import annotations
 
 import time
@@ -6,15 +6,10 @@ from datetime import datetime
 
 import pytest
 
-from quickcart.config import PakasirConfig
-from quickcart.pakasir import (
-    PakasirClient,
-    PakasirRejected,
-    PakasirUnavailable,
-    TransactionNotFound,
-    _error_text,
-    parse_time,
-)
+from quickcart.config import load_config
+from quickcart.gateways.base import GatewayRejected, GatewayUnavailable, TransactionNotFound
+from quickcart.gateways.pakasir import PakasirGateway, _error_text, parse_time
+from quickcart.sandbox.launcher import write_config
 from quickcart.sandbox.pakasir_server import PakasirStandIn
 
 
@@ -44,44 +39,45 @@ def test_error_bodies_are_read_from_message_or_error():
 
 
 @pytest.fixture
-def gateway():
+def pakasir(tmp_path):
     with PakasirStandIn(project="unit-client", api_key="k-client") as standin:
-        config = PakasirConfig(project="unit-client", api_key="k-client", base_url=standin.base_url,
-                               webhook_secret="", fee_percent_bp=70, fee_flat=310, qr_ttl_minutes=10,
-                               poll_interval_seconds=20, timeout_seconds=10)
-        yield standin, PakasirClient(config, base_backoff=0.01)
+        config = load_config(write_config(tmp_path / "config.ini", {
+            "telegram": {"token": "7000002:UNITtokenQuickCart-abcdefghijkl"},
+            "pakasir": {"project": "unit-client", "api_key": "k-client", "base_url": standin.base_url},
+        }), env={})
+        yield standin, PakasirGateway(config.payment, base_backoff=0.01)
 
 
-def test_detail_reads_pakasirs_answer_and_ignores_fields_it_does_not_know(gateway):
-    standin, client = gateway
+def test_detail_reads_pakasirs_answer_and_ignores_fields_it_does_not_know(pakasir):
+    standin, client = pakasir
     client.create_qris("TRX-UNIT-1", 20_450)
     standin.complete("TRX-UNIT-1", webhook=False)
     status = client.detail("TRX-UNIT-1", 20_450)
-    assert status.completed and status.amount == 20_450 and status.project == "unit-client"
+    assert status.completed and status.amount == 20_450 and status.account == "unit-client"
     assert isinstance(status.completed_at, datetime)
 
 
-def test_a_missing_transaction_is_not_found_and_a_refusal_carries_pakasirs_message(gateway):
-    _, client = gateway
+def test_a_missing_transaction_is_not_found_and_a_refusal_carries_pakasirs_message(pakasir):
+    _, client = pakasir
     with pytest.raises(TransactionNotFound, match="transaction not found"):
         client.detail("TRX-NOPE", 1_000)
-    with pytest.raises(PakasirRejected, match="minimum amount is 500"):
+    with pytest.raises(GatewayRejected, match="minimum amount is 500"):
         client.create_qris("TRX-TINY", 400)
 
 
-def test_a_cancel_refused_because_the_payment_landed_raises(gateway):
-    standin, client = gateway
+def test_a_cancel_refused_because_the_payment_landed_raises(pakasir):
+    standin, client = pakasir
     client.create_qris("TRX-UNIT-2", 20_450)
     standin.before_next("cancel", lambda: standin.complete("TRX-UNIT-2", webhook=False))
-    with pytest.raises(PakasirRejected):
+    with pytest.raises(GatewayRejected):
         client.cancel("TRX-UNIT-2", 20_450, quick=True)
 
 
-def test_while_down_callers_get_a_quick_no_and_at_most_one_probe_every_two_seconds(gateway):
-    standin, client = gateway
+def test_while_down_callers_get_a_quick_no_and_at_most_one_probe_every_two_seconds(pakasir):
+    standin, client = pakasir
     standin.go_down("503")
     for _ in range(2):
-        with pytest.raises(PakasirUnavailable):
+        with pytest.raises(GatewayUnavailable):
             client.detail("TRX-ANY", 1_000, quick=True)
     assert not client.health.up
     probes = standin.stats.requests.get("home", 0)

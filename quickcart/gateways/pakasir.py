@@ -1,5 +1,7 @@
 """Pakasir, the QRIS gateway: create, look up and cancel transactions.
 
+The model implementation of :class:`quickcart.gateways.base.PaymentGateway`.
+
 Every call has a timeout. Lookups and cancels are idempotent and are retried
 with exponential backoff and jitter. Creating a transaction is not retried
 blindly: when a create fails in a way that leaves us unsure (a timeout, a
@@ -7,9 +9,6 @@ dropped connection, a 5xx), we ask ``transactiondetail`` for that order id.
 Not there → the create is tried once more; there → it is cancelled and the
 checkout fails cleanly (its QR string is only returned by create, so it
 cannot be shown).
-
-:class:`GatewayHealth` turns call outcomes into an up/down state that flips
-once per change and tells a listener (the admin notice) when it does.
 
 ``transactiondetail`` carries the api_key in its query string: URLs are
 never logged here, and the HTTP libraries' loggers are kept quiet (see
@@ -20,83 +19,48 @@ from __future__ import annotations
 import logging
 import random
 import re
-import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from urllib.parse import quote
 
 import requests
 
-from quickcart.config import PakasirConfig
+from quickcart.gateways.base import (
+    COMPLETED,
+    GatewayError,
+    GatewayHealth,
+    GatewayRejected,
+    GatewayUnavailable,
+    Payment,
+    SettingSpec,
+    TransactionNotFound,
+    TransactionStatus,
+    WebhookFields,
+)
+from quickcart.validation import http_url, non_empty
 
 log = logging.getLogger(__name__)
 
-COMPLETED = "completed"
-PENDING = "pending"
-# Statuses after which the transaction can no longer be paid. Anything else
-# Pakasir might say (a status we do not know) is read as "unknown", never as
-# "not paid".
-UNPAYABLE = frozenset({"canceled", "cancelled", "expired", "failed"})
 MINIMUM_AMOUNT = 500  # Pakasir refuses transactions below Rp500
 QUICK_TIMEOUT = 4.0  # for calls made by jobs, webhooks and button presses
 PROBE_TIMEOUT = 3.0
 PROBE_AGAIN_AFTER = 2.0  # while down, callers probe at most this often
+_SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 
 
-class PakasirError(Exception):
-    """A Pakasir call failed."""
+def _project(value: str) -> str:
+    if not _SLUG.fullmatch(value):
+        raise ValueError(f"must be the Pakasir project slug (letters, digits, - and _), got {value!r}")
+    return value
 
 
-class PakasirUnavailable(PakasirError):
-    """Pakasir did not answer usefully (network, timeout, 5xx): try later."""
-
-
-class PakasirRejected(PakasirError):
-    """Pakasir refused the request (4xx): retrying the same call will not help."""
-
-    def __init__(self, message: str, status: int):
-        super().__init__(message)
-        self.status = status
-
-
-class TransactionNotFound(PakasirRejected):
-    """No transaction with that project, order id and amount."""
-
-
-@dataclass(frozen=True)
-class Payment:
-    """A created QRIS transaction."""
-    order_id: str
-    amount: int
-    fee: int
-    total_payment: int
-    payment_number: str
-    expired_at: datetime | None  # naive UTC
-
-
-@dataclass(frozen=True)
-class TransactionStatus:
-    project: str
-    order_id: str
-    amount: int
-    status: str
-    completed_at: datetime | None  # naive UTC
-
-    @property
-    def completed(self) -> bool:
-        return self.status == COMPLETED
-
-    @property
-    def payable(self) -> bool:
-        """Still open: the customer can pay it (so it can still be cancelled)."""
-        return self.status == PENDING
-
-    @property
-    def unpayable(self) -> bool:
-        """Closed at Pakasir without payment: it can no longer be paid."""
-        return self.status in UNPAYABLE
+# The [pakasir] section's own keys; quickcart.config adds the shared ones.
+SETTINGS = {
+    "project": SettingSpec(None, _project),
+    "api_key": SettingSpec(None, non_empty, secret=True),
+    "base_url": SettingSpec("https://app.pakasir.com", http_url),
+}
 
 
 _TIME_RE = re.compile(r"(?P<head>\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2})"
@@ -134,13 +98,13 @@ def parse_time(value: object) -> datetime | None:
 
 def _int(value: object, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise PakasirUnavailable(f"unexpected {name} in Pakasir answer")
+        raise GatewayUnavailable(f"unexpected {name} in Pakasir answer")
     try:
         number = float(value)
     except ValueError:
-        raise PakasirUnavailable(f"unexpected {name} in Pakasir answer") from None
+        raise GatewayUnavailable(f"unexpected {name} in Pakasir answer") from None
     if number != int(number):
-        raise PakasirUnavailable(f"non-integer {name} in Pakasir answer")
+        raise GatewayUnavailable(f"non-integer {name} in Pakasir answer")
     return int(number)
 
 
@@ -154,63 +118,40 @@ def _error_text(body: object) -> str:
     return ""
 
 
-class GatewayHealth:
-    """Up or down, flipping once per change; ``listener(up)`` hears each flip."""
+class PakasirGateway:
+    """Pakasir (app.pakasir.com): QRIS transactions for one project."""
 
-    def __init__(self, failures_to_down: int = 2):
-        self._failures_to_down = failures_to_down
-        self._failures = 0
-        self._up = True
-        self._lock = threading.Lock()
-        self.last_change = time.monotonic()
-        self.last_probe = 0.0
-        self.last_ok = 0.0
-        self.listener: Callable[[bool], None] | None = None
+    name = "pakasir"
+    title = "Pakasir"
+    minimum_amount = MINIMUM_AMOUNT
+    credential_names = ("project", "api_key")
+    # Pakasir's webhook body is its transactiondetail shape.
+    webhook_fields = WebhookFields(order_id="order_id", amount="amount", account="project", status="status",
+                                   signature_header="X-Pakasir-Signature")
 
-    @property
-    def up(self) -> bool:
-        with self._lock:
-            return self._up
-
-    def record(self, ok: bool) -> None:
-        with self._lock:
-            if ok:
-                self.last_ok = time.monotonic()
-                self._failures = 0
-                changed = not self._up
-                self._up = True
-            else:
-                self._failures += 1
-                changed = self._up and self._failures >= self._failures_to_down
-                if changed:
-                    self._up = False
-            if changed:
-                self.last_change = time.monotonic()
-            up = self._up
-        if changed:
-            log.warning("pakasir is %s", "back up" if up else "DOWN")
-            if self.listener is not None:
-                self.listener(up)
-
-
-class PakasirClient:
-    def __init__(self, config: PakasirConfig, session: requests.Session | None = None,
-                 attempts: int = 3, base_backoff: float = 0.3):
-        self._config = config
-        self._base = config.base_url.rstrip("/")
+    def __init__(self, config, session: requests.Session | None = None, attempts: int = 3,
+                 base_backoff: float = 0.3):
+        """``config`` is the shop's payment configuration (``quickcart.config.PaymentConfig``)."""
+        self._project = config.settings["project"]
+        self._api_key = config.settings["api_key"]
+        self._base = config.settings["base_url"].rstrip("/")
         self._timeout = config.timeout_seconds
         self._attempts = attempts
         self._base_backoff = base_backoff
         self._session = session or requests.Session()
-        self.health = GatewayHealth()
+        self.health = GatewayHealth("pakasir")
 
     @property
-    def project(self) -> str:
-        return self._config.project
+    def account(self) -> str:
+        return self._project
+
+    @property
+    def location(self) -> str:
+        return self._base
 
     def checkout_url(self, order_id: str, amount: int) -> str:
         """Pakasir's hosted payment page for this order (the "Checkout Page" button)."""
-        return (f"{self._base}/pay/{quote(self._config.project)}/{amount}"
+        return (f"{self._base}/pay/{quote(self._project)}/{amount}"
                 f"?order_id={quote(order_id)}&qris_only=1")
 
     # --- low level --------------------------------------------------------
@@ -224,10 +165,10 @@ class PakasirClient:
                                              timeout=timeout or self._timeout)
         except requests.exceptions.RequestException as exc:
             self.health.record(False)
-            raise PakasirUnavailable(f"{endpoint}: {exc.__class__.__name__}") from None
+            raise GatewayUnavailable(f"{endpoint}: {exc.__class__.__name__}") from None
         if response.status_code >= 500:
             self.health.record(False)
-            raise PakasirUnavailable(f"{endpoint}: HTTP {response.status_code}")
+            raise GatewayUnavailable(f"{endpoint}: HTTP {response.status_code}")
         self.health.record(True)
         try:
             body = response.json()
@@ -237,9 +178,9 @@ class PakasirClient:
             message = f"{endpoint}: HTTP {response.status_code}: {_error_text(body) or response.reason}"
             if response.status_code == 404:
                 raise TransactionNotFound(message, 404)
-            raise PakasirRejected(message, response.status_code)
+            raise GatewayRejected(message, response.status_code)
         if not isinstance(body, dict):
-            raise PakasirUnavailable(f"{endpoint}: answer is not a JSON object")
+            raise GatewayUnavailable(f"{endpoint}: answer is not a JSON object")
         return body
 
     def _with_retries(self, call: Callable[[], dict], what: str, attempts: int | None = None) -> dict:
@@ -247,7 +188,7 @@ class PakasirClient:
         for attempt in range(1, attempts + 1):
             try:
                 return call()
-            except PakasirUnavailable as exc:
+            except GatewayUnavailable as exc:
                 if attempt == attempts:
                     raise
                 delay = random.uniform(0.5, 1.0) * self._base_backoff * 2 ** (attempt - 1)
@@ -267,8 +208,8 @@ class PakasirClient:
         return self._timeout, self._attempts
 
     def _body(self, order_id: str, amount: int) -> dict:
-        return {"project": self._config.project, "order_id": order_id, "amount": amount,
-                "api_key": self._config.api_key}
+        return {"project": self._project, "order_id": order_id, "amount": amount,
+                "api_key": self._api_key}
 
     # --- API ----------------------------------------------------------------
 
@@ -277,7 +218,7 @@ class PakasirClient:
         for attempt in (1, 2):
             try:
                 body = self._send("POST", "transactioncreate/qris", json_body=self._body(order_id, amount))
-            except PakasirUnavailable as exc:
+            except GatewayUnavailable as exc:
                 if attempt == 2 or not self._safe_to_create_again(order_id, amount):
                     raise
                 log.warning("pakasir create for %s failed (%s); it was not created, trying once more",
@@ -292,28 +233,28 @@ class PakasirClient:
             self.detail(order_id, amount)
         except TransactionNotFound:
             return True
-        except PakasirError:
+        except GatewayError:
             return False
         # It exists but we never saw its QR string: cancel it so it cannot be paid.
         try:
             self.cancel(order_id, amount)
-        except PakasirError as exc:
+        except GatewayError as exc:
             log.warning("pakasir cancel of half-created %s failed: %s", order_id, exc)
         return False
 
     def _parse_payment(self, body: dict, order_id: str, amount: int) -> Payment:
         payment = body.get("payment")
         if not isinstance(payment, dict):
-            raise PakasirUnavailable("transactioncreate: answer has no payment")
+            raise GatewayUnavailable("transactioncreate: answer has no payment")
         number = payment.get("payment_number")
         if not isinstance(number, str) or not number or len(number) > 1000:
-            raise PakasirUnavailable("transactioncreate: answer has no usable payment_number")
+            raise GatewayUnavailable("transactioncreate: answer has no usable payment_number")
         if str(payment.get("order_id")) != order_id or _int(payment.get("amount"), "amount") != amount:
-            raise PakasirUnavailable("transactioncreate: answer is for another order or amount")
+            raise GatewayUnavailable("transactioncreate: answer is for another order or amount")
         fee = _int(payment.get("fee", 0), "fee")
         total = _int(payment.get("total_payment", amount), "total_payment")
         if total < amount:
-            raise PakasirUnavailable("transactioncreate: total_payment below amount")
+            raise GatewayUnavailable("transactioncreate: total_payment below amount")
         return Payment(order_id=order_id, amount=amount, fee=fee, total_payment=total,
                        payment_number=number, expired_at=parse_time(payment.get("expired_at")))
 
@@ -321,7 +262,7 @@ class PakasirClient:
         """The transaction as Pakasir sees it now.
 
         Raises :class:`TransactionNotFound` when Pakasir has no such
-        transaction, :class:`PakasirUnavailable` when it could not be asked.
+        transaction, :class:`GatewayUnavailable` when it could not be asked.
         """
         params = self._body(order_id, amount)
         timeout, attempts = self._call_options(quick)
@@ -329,7 +270,7 @@ class PakasirClient:
                                   f"detail {order_id}", attempts)
         transaction = body.get("transaction")
         if not isinstance(transaction, dict):
-            raise PakasirUnavailable("transactiondetail: answer has no transaction")
+            raise GatewayUnavailable("transactiondetail: answer has no transaction")
         return _parse_transaction(transaction)
 
     def cancel(self, order_id: str, amount: int, *, quick: bool = False) -> None:
@@ -344,7 +285,7 @@ class PakasirClient:
                                   f"cancel {order_id}", attempts)
         transaction = body.get("transaction")
         if isinstance(transaction, dict) and str(transaction.get("status", "")).lower() == COMPLETED:
-            raise PakasirRejected("transactioncancel: the transaction is completed", 400)
+            raise GatewayRejected("transactioncancel: the transaction is completed", 400)
 
     def probe(self) -> bool:
         """Is Pakasir answering at all? (``GET /``, short timeout.)"""
@@ -374,7 +315,7 @@ class PakasirClient:
 def _parse_transaction(transaction: dict) -> TransactionStatus:
     """The ``transaction`` object of detail and webhooks; unknown fields (``is_sandbox``) are ignored."""
     return TransactionStatus(
-        project=str(transaction.get("project", "")),
+        account=str(transaction.get("project", "")),
         order_id=str(transaction.get("order_id", "")),
         amount=_int(transaction.get("amount"), "amount"),
         status=str(transaction.get("status", "")).lower(),
