@@ -18,20 +18,16 @@ from peewee import OperationalError
 from telebot import TeleBot
 from telebot.apihelper import ApiTelegramException
 
-from quickcart import stats, stock, texts, users
+from quickcart import stats, stock, users
 from quickcart.broadcast import Broadcaster
 from quickcart.config import Config
 from quickcart.db import close_database, database, open_database
 from quickcart.delivery import Delivery
 from quickcart.gateways import build_gateway
-from quickcart.handlers import account as account_handlers
-from quickcart.handlers import admin as admin_handlers
-from quickcart.handlers import balance as balance_handlers
-from quickcart.handlers import payment as payment_handlers
-from quickcart.handlers import shop as shop_handlers
-from quickcart.handlers import start as start_handlers
-from quickcart.handlers.common import CallbackRouter, Context
+from quickcart.handlers.context import App
+from quickcart.handlers.dispatch import dispatch
 from quickcart.handlers.gate import Gate
+from quickcart.i18n import catalogue
 from quickcart.migrations import migrate
 from quickcart.models import ProcessedUpdate, User
 from quickcart.notices import AdminNotifier, PaymentNotices
@@ -40,7 +36,6 @@ from quickcart.scheduler import Jobs
 from quickcart.telegram.polling import Poller
 from quickcart.telegram.sender import Sender
 from quickcart.telegram.transport import TelegramTransport
-from quickcart.throttle import RateLimiter
 from quickcart.timeutil import iso_utc, utcnow
 from quickcart.web import WebHandlers, create_app
 from quickcart.web_server import WebServer
@@ -48,7 +43,6 @@ from quickcart.webhook import WebhookHandler
 
 log = logging.getLogger(__name__)
 
-PAYMENT_CHECKS_PER_MINUTE = 5
 # While the payment gateway is down it is probed this often, so that the orders an outage
 # held are settled within seconds of its return.
 WATCH_GATEWAY_SECONDS = 3
@@ -72,41 +66,21 @@ class QuickCart:
         self.gateway = build_gateway(config.payment)
         self.notifier = AdminNotifier(self.sender, config.telegram.admin_ids,
                                       is_reachable=_admin_reachable)
-        self.ctx = Context(config=config, bot=self.bot, sender=self.sender, gateway=self.gateway,
-                           notifier=self.notifier,
-                           payment_checks=RateLimiter(PAYMENT_CHECKS_PER_MINUTE))
         self.delivery = Delivery(self.sender, self.notifier)
-        self.payments = PaymentService(config, self.gateway, PaymentNotices(
-            self.notifier, self.sender, self.delivery, self.gateway.account, config.shop.low_stock_threshold))
-        self.ctx.services["payments"] = self.payments
-        self.ctx.services["delivery"] = self.delivery
+        self.payment_notices = PaymentNotices(self.notifier, self.sender, self.delivery, self.gateway,
+                                              config.shop.low_stock_threshold)
+        self.payments = PaymentService(config, self.gateway, self.payment_notices)
         self.broadcaster = Broadcaster(self.sender)
-        self.ctx.services["broadcast"] = self.broadcaster
-        self.router = CallbackRouter(self.sender)
-        self.gate = Gate(self.bot, self.ctx)
+        self.app = App(config=config, sender=self.sender, gateway=self.gateway, payments=self.payments,
+                       delivery=self.delivery, notifier=self.notifier, broadcaster=self.broadcaster,
+                       texts=catalogue())
+        self.gate = Gate(self.app, dispatch)
         self.poller = Poller(self.bot, self.gate.handle, own_lanes=config.telegram.admin_ids)
         self.jobs = Jobs(on_error=self.notifier.error)
         self.web: WebServer | None = None
         self.gateway.health.listener = self._gateway_changed
 
     # --- wiring -----------------------------------------------------------------
-
-    def _register_handlers(self) -> None:
-        # Order matters: pyTelegramBotAPI tries message handlers in the order
-        # they were registered; the free-text top-up amount and the
-        # fallbacks come last.
-        start_handlers.register(self.bot, self.ctx)
-        shop_handlers.register(self.bot, self.ctx, self.router)
-        payment_handlers.register(self.bot, self.ctx, self.router)
-        account_handlers.register(self.bot, self.ctx, self.router)
-        balance_handlers.register(self.bot, self.ctx, self.router)
-        admin_handlers.register(self.bot, self.ctx)
-
-        @self.bot.callback_query_handler(func=lambda call: True)
-        def on_button(call) -> None:
-            self.router.dispatch(call, self.ctx.user_of(call.from_user))
-
-        start_handlers.register_fallbacks(self.bot, self.ctx)
 
     def _schedule_jobs(self) -> None:
         interval = self.config.payment.poll_interval_seconds
@@ -138,7 +112,7 @@ class QuickCart:
             self.gateway.probe()
 
     def _gateway_changed(self, up: bool) -> None:
-        self.notifier.notify(texts.PAKASIR_UP_NOTICE if up else texts.PAKASIR_DOWN_NOTICE)
+        self.payment_notices.gateway_changed(up)
         if up:
             # Webhooks answered 503, presses and expiries that could not ask:
             # settle all of them now rather than on the next cycles.
@@ -167,7 +141,6 @@ class QuickCart:
         self.open()
         self.transport.install()
         self._check_token()
-        self._register_handlers()
         self._schedule_jobs()
         try:
             self.web = WebServer(create_app(self._web_handlers()), self.config.web.host,
@@ -216,8 +189,9 @@ class QuickCart:
         self.gate.bot_username = me.username
         try:
             from telebot.types import BotCommand
-            self.bot.set_my_commands([BotCommand(name, description)
-                                      for name, description in texts.MENU_COMMANDS])
+            say = self.app.say()
+            self.bot.set_my_commands([BotCommand(name, say.plain(f"commands.{name}"))
+                                      for name in ("start", "produk", "saldo", "riwayat", "akun", "bantuan")])
         except Exception as exc:
             log.warning("setMyCommands failed: %s", exc.__class__.__name__)
 

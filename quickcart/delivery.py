@@ -18,7 +18,8 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
-from quickcart import orders, stock, texts
+from quickcart import orders, stock, views
+from quickcart.i18n import Speaker, speaker_for
 from quickcart.logging_setup import correlation, current_correlation_id
 from quickcart.models import PAID, Order, User
 from quickcart.notices import AdminNotifier
@@ -41,21 +42,21 @@ def plain_length(html_text: str) -> int:
     return len(html.unescape(_TAGS.sub("", html_text)))
 
 
-def goods_message(order: Order) -> tuple[str, bytes | None]:
+def goods_message(say: Speaker, order: Order) -> tuple[str, bytes | None]:
     """The success text and, when the goods do not fit in one message, a .txt file."""
     items = orders.items(order)
     lines = stock.delivered_lines(order)
     goods = "\n".join(lines)
-    text = texts.purchase_success(order, items, goods)
+    text = views.purchase_success(say, order, items, goods)
     if plain_length(text) <= MAX_TEXT - 96:
         return text, None
     document = (goods + "\n").encode("utf-8")
-    return texts.purchase_success(order, items, None), document
+    return views.purchase_success(say, order, items, None), document
 
 
-def send_goods(sender: Sender, chat_id: int, order: Order, prefix: str | None = None) -> None:
+def send_goods(sender: Sender, say: Speaker, chat_id: int, order: Order, prefix: str | None = None) -> None:
     """Send the goods of a paid purchase (also used by "show goods again")."""
-    text, document = goods_message(order)
+    text, document = goods_message(say, order)
     if prefix:
         sender.send_text(chat_id, prefix)
     if document is None:
@@ -112,22 +113,23 @@ class Delivery:
 
     def _send(self, order: Order) -> None:
         chat_id = order.chat_id
+        user = User.get_by_id(order.user_id)
+        say = speaker_for(user)
         if order.is_topup:
-            balance = User.get_by_id(order.user_id).account_balance
-            self._sender.send_text(chat_id, texts.topup_success(order, balance))
+            self._sender.send_text(chat_id, say("delivery.topup_success", invoice=order.invoice_id,
+                                                amount=order.subtotal, balance=user.account_balance))
         elif order.settlement == "credited":
             if stock.delivered_lines(order):
-                send_goods(self._sender, chat_id, order)
-            balance = User.get_by_id(order.user_id).account_balance
+                send_goods(self._sender, say, chat_id, order)
             if order.mismatch:
-                text = texts.mismatch_credited(order.invoice_id, order.total_bill, balance)
+                text = say("delivery.mismatch_credited", invoice=order.invoice_id, amount=order.total_bill,
+                           balance=user.account_balance)
             else:
-                text = texts.late_payment_credited(order.invoice_id, order.total_bill,
-                                                   order.charged_fee, balance)
+                text = views.late_payment_credited(say, order, user.account_balance)
             self._sender.send_text(chat_id, text)
         else:
-            prefix = texts.late_payment_delivered(order.invoice_id) if order.paid_late else None
-            send_goods(self._sender, chat_id, order, prefix)
+            prefix = say("delivery.late_delivered", invoice=order.invoice_id) if order.paid_late else None
+            send_goods(self._sender, say, chat_id, order, prefix)
 
     def _tidy_qr(self, order: Order) -> None:
         """Remove the paid QR so nobody scans it again (edit it if it cannot go)."""
@@ -137,8 +139,9 @@ class Delivery:
             self._sender.delete(order.chat_id, order.qr_message_id)
         except MessageGone:
             try:
+                say = speaker_for(User.get_by_id(order.user_id))
                 self._sender.edit_caption(order.chat_id, order.qr_message_id,
-                                          f"✅ Lunas — <code>{texts.e(order.invoice_id)}</code>")
+                                          say("payment.paid_caption", invoice=order.invoice_id))
             except TelegramError:
                 pass
         except TelegramError:
@@ -149,9 +152,8 @@ class Delivery:
         Order.update(delivery_attempts=attempts, delivery_claimed_at=None).where(Order.id == order.id).execute()
         log.warning("order %s not delivered yet (%d refusals): %s", order.invoice_id, attempts, reason)
         if counts and attempts == MAX_ATTEMPTS:
-            self._notifier.notify(f"🚨 Pesanan {texts.e(order.invoice_id)} sudah dibayar tapi pesan "
-                                  f"ke pembeli gagal {attempts}x ({texts.e(reason)}). Cek /order "
-                                  f"{texts.e(order.invoice_id)}.")
+            self._notifier.notify(speaker_for(None)("notice.delivery_failing", invoice=order.invoice_id,
+                                                   attempts=attempts, reason=reason))
 
     def redeliver_to(self, user_id: int) -> None:
         """The user is reachable again (they wrote to us): retry their failed deliveries now."""

@@ -205,3 +205,8 @@ class Speaker:
 
 def speaker(language: str | None = None) -> Speaker:
     return Speaker(language or DEFAULT_LANGUAGE, catalogue())
+
+
+def speaker_for(user) -> Speaker:
+    """The catalogue in ``user``'s language (the shop's default for nobody in particular)."""
+    return speaker(getattr(user, "language", None))

@@ -18,13 +18,23 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 
-from quickcart import texts
+from quickcart import orders, views
+from quickcart.i18n import Speaker, speaker_for
+from quickcart.models import Product, User
 from quickcart.telegram.sender import BotBlocked, Sender, TelegramError
 
 log = logging.getLogger(__name__)
 
 _STOP = object()
 BATCH_CHARS = 3500  # joined notices stay well under Telegram's 4096
+BATCH_NOTICES = 50
+
+# A notice is rendered for each admin in their language: say -> Telegram HTML.
+Notice = Callable[[Speaker], str]
+
+
+def _fixed(text: str) -> Notice:
+    return lambda say: text
 
 
 class AdminNotifier:
@@ -41,7 +51,6 @@ class AdminNotifier:
         self._errors_since = 0
         self._last_error_summary = ""
         self.sent = 0
-        self._held: str | None = None
 
     def start(self) -> None:
         self._thread.start()
@@ -54,12 +63,14 @@ class AdminNotifier:
             return
         self._thread.join(timeout)
 
-    def notify(self, text: str) -> None:
-        """Queue ``text`` (Telegram HTML) for every admin."""
+    def notify(self, notice: Notice | str) -> None:
+        """Queue a notice for every admin: ``say -> text`` (rendered in each admin's language)."""
         if not self._admin_ids:
             return
+        if isinstance(notice, str):
+            notice = _fixed(notice)
         try:
-            self._queue.put_nowait(text)
+            self._queue.put_nowait(notice)
         except queue.Full:
             log.error("admin notice queue full; notice dropped")
 
@@ -73,7 +84,7 @@ class AdminNotifier:
                 return
             count, self._errors_since = self._errors_since, 0
             self._last_error_notice = now
-        self.notify(texts.notice_error(summary, count))
+        self.notify(lambda say: views.notice_error(say, summary, count))
 
     def flush_errors(self) -> None:
         """Send the summary of errors held back by the throttle (scheduler job)."""
@@ -83,52 +94,62 @@ class AdminNotifier:
             count, self._errors_since = self._errors_since, 0
             summary = self._last_error_summary
             self._last_error_notice = time.monotonic()
-        self.notify(texts.notice_error(summary, count))
+        self.notify(lambda say: views.notice_error(say, summary, count))
 
-    def _next_batch(self) -> tuple[str | None, bool]:
-        """Wait for a notice, then join whatever else is already waiting.
+    def _next_batch(self) -> tuple[list[Notice], bool]:
+        """Wait for a notice, then take whatever else is already waiting (up to BATCH_NOTICES).
 
-        Returns ``(text, stop)``; ``text`` is None when there is nothing to send.
+        Returns ``(notices, stop)``.
         """
-        first = self._held if self._held is not None else self._queue.get()
-        self._held = None
+        first = self._queue.get()
         if first is _STOP:
-            return None, True
-        parts, size = [first], len(first)
-        while True:
+            return [], True
+        batch = [first]
+        while len(batch) < BATCH_NOTICES:
             try:
                 following = self._queue.get_nowait()
             except queue.Empty:
-                return "\n\n".join(parts), False
+                return batch, False
             if following is _STOP:
-                return "\n\n".join(parts), True
-            if size + len(following) > BATCH_CHARS:
-                self._held = following  # starts the next message, keeping the order
-                return "\n\n".join(parts), False
-            parts.append(following)
-            size += len(following) + 2
+                return batch, True
+            batch.append(following)
+        return batch, False
 
     def _run(self) -> None:
         while True:
-            text, stop = self._next_batch()
-            if text is not None:
-                self._send_to_admins(text)
+            batch, stop = self._next_batch()
+            if batch:
+                self._send_to_admins(batch)
             if stop:
                 return
 
-    def _send_to_admins(self, text: str) -> None:
+    def _send_to_admins(self, batch: list[Notice]) -> None:
         for admin_id in self._admin_ids:
             if not self._is_reachable(admin_id):
                 continue
-            try:
-                self._sender.send_text(admin_id, text)
-                self.sent += 1
-            except BotBlocked:
-                log.warning("admin %s has not started the bot (or blocked it); notice skipped", admin_id)
-            except TelegramError as exc:
-                log.warning("admin notice to %s failed: %s", admin_id, exc.description)
-            except Exception:  # the notice thread must survive anything
-                log.exception("admin notice to %s failed", admin_id)
+            say = speaker_for(User.get_or_none(User.id == admin_id))
+            for text in _joined([render(say) for render in batch]):
+                try:
+                    self._sender.send_text(admin_id, text)
+                    self.sent += 1
+                except BotBlocked:
+                    log.warning("admin %s has not started the bot (or blocked it); notice skipped", admin_id)
+                    break
+                except TelegramError as exc:
+                    log.warning("admin notice to %s failed: %s", admin_id, exc.description)
+                except Exception:  # the notice thread must survive anything
+                    log.exception("admin notice to %s failed", admin_id)
+
+
+def _joined(texts: list[str]) -> list[str]:
+    """Notices joined into as few messages as fit Telegram's length, in order."""
+    messages: list[str] = []
+    for text in texts:
+        if messages and len(messages[-1]) + 2 + len(text) <= BATCH_CHARS:
+            messages[-1] += "\n\n" + text
+        else:
+            messages.append(text)
+    return messages
 
 
 class PaymentNotices:
@@ -141,32 +162,29 @@ class PaymentNotices:
     go through the outbox.
     """
 
-    def __init__(self, notifier: AdminNotifier, sender: Sender, delivery, gateway_account: str,
-                 low_stock_threshold: int):
+    def __init__(self, notifier: AdminNotifier, sender: Sender, delivery, gateway, low_stock_threshold: int):
         self._notifier = notifier
         self._sender = sender
         self._delivery = delivery  # quickcart.delivery.Delivery
-        self._account = gateway_account
+        self._gateway = gateway  # for its name and our account there, in the notices
         self._threshold = low_stock_threshold
         self._low_stock_noticed: set[int] = set()
         self._lock = threading.Lock()
 
     def order_paid(self, order) -> None:
-        from quickcart import orders
-        from quickcart.models import Product, User
-
         user = User.get_by_id(order.user_id)
-        label = f"{user.name or '-'} ({user.id})"
         if order.is_topup:
-            self._notifier.notify(texts.notice_topup(order, label))
+            self._notifier.notify(lambda say: say("notice.topup", invoice=order.invoice_id, amount=order.subtotal,
+                                                  buyer=views.buyer(say, user)))
         else:
             items = orders.items(order)
-            self._notifier.notify(texts.notice_sale(order, items, label))
+            self._notifier.notify(lambda say: views.notice_sale(say, order, items, views.buyer(say, user)))
             for item in items:
                 self._check_low_stock(Product.get_by_id(item.product_id))
         if order.paid_late:
-            outcome = "dikreditkan ke saldo" if order.settlement == "credited" else "barang tetap dikirim"
-            self._notifier.notify(texts.notice_late(order.invoice_id, outcome))
+            outcome = "notice.late_credited" if order.settlement == "credited" else "notice.late_delivered"
+            self._notifier.notify(lambda say: say("notice.late", invoice=order.invoice_id,
+                                                  outcome=say.plain(outcome)))
         self._delivery.deliver_async(order.id)
 
     def _check_low_stock(self, product) -> None:
@@ -177,22 +195,35 @@ class PaymentNotices:
             if product.id in self._low_stock_noticed:
                 return
             self._low_stock_noticed.add(product.id)
-        self._notifier.notify(texts.notice_low_stock(product.name, product.id, product.stock_count))
+        self._notifier.notify(lambda say: say("notice.low_stock", name=product.name, id=product.id,
+                                              stock=product.stock_count))
 
     def order_closed(self, order) -> None:
         if order.mismatch:
-            self._sender.post_text(order.chat_id, texts.order_needs_admin(order.invoice_id))
+            self._sender.post_text(order.chat_id, self._customer(order)("delivery.needs_admin",
+                                                                        invoice=order.invoice_id))
         self._edit_qr_closed(order)
 
     def mismatch_found(self, order, transaction) -> None:
-        self._notifier.notify(texts.notice_mismatch(order, self._account, transaction))
+        self._notifier.notify(lambda say: views.notice_mismatch(say, order, self._gateway.account,
+                                                                self._gateway.title, transaction))
 
     def mismatch_closed_by_admin(self, order) -> None:
         self._edit_qr_closed(order)
-        self._sender.post_text(order.chat_id, texts.mismatch_closed(order.invoice_id))
+        self._sender.post_text(order.chat_id, self._customer(order)("delivery.mismatch_closed",
+                                                                    invoice=order.invoice_id))
 
     def gateway_refused(self, order, error: Exception) -> None:
-        self._notifier.error(f"gateway menolak transaksi {order.invoice_id}: {error}")
+        # Error notices are summaries for the log's reader: kept in the log's words.
+        self._notifier.error(f"{self._gateway.title} refused transaction {order.invoice_id}: {error}")
+
+    def gateway_changed(self, up: bool) -> None:
+        key = "notice.gateway_up" if up else "notice.gateway_down"
+        self._notifier.notify(lambda say: say(key, gateway=self._gateway.title))
+
+    @staticmethod
+    def _customer(order) -> Speaker:
+        return speaker_for(User.get_by_id(order.user_id))
 
     def _edit_qr_closed(self, order) -> None:
         """The QR says it is no longer valid (expired, cancelled)."""
@@ -200,6 +231,6 @@ class PaymentNotices:
             return
         try:
             self._sender.edit_caption(order.chat_id, order.qr_message_id,
-                                      texts.order_closed_caption(order, expired=order.status == "expired"))
+                                      views.order_closed_caption(self._customer(order), order))
         except TelegramError:
             pass

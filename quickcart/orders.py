@@ -242,16 +242,13 @@ def history(user: User, page: int, per_page: int = HISTORY_PER_PAGE) -> tuple[li
     return rows, page, pages
 
 
-def summaries(orders: list[Order]) -> dict[int, str]:
-    """A short "what" per order for lists: product × qty, or "Isi saldo"."""
+def first_items(orders: list[Order]) -> dict[int, tuple[str, int]]:
+    """(product name, quantity) of each purchase in ``orders``, in one query, for lists."""
     if not orders:
         return {}
-    result = {order.id: "Isi saldo" for order in orders if order.kind == TOPUP}
     rows = (OrderItem.select(OrderItem.order, OrderItem.product_name, OrderItem.quantity)
             .where(OrderItem.order.in_([order.id for order in orders])).tuples())
-    for order_id, name, quantity in rows:
-        result[order_id] = f"{name} ×{quantity}"
-    return result
+    return {order_id: (name, quantity) for order_id, name, quantity in rows}
 
 
 def pending_qris(limit: int, checked_before=None) -> list[Order]:

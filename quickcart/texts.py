@@ -1,49 +1,38 @@
-"""Every text a customer or admin reads, in Indonesian, in one place.
+"""Transitional: the customer texts' old names, read from the catalogue (quickcart/locales).
 
-Texts are Telegram HTML: anything that comes from a user, an admin or the
-database goes through :func:`e` (escape) before it is put in a message.
-Keeping them here means the wording can change, or a second language be
-added, without touching a handler.
+The shop itself no longer uses this module; tests still name buttons and
+texts through it until they look keys up in the catalogue themselves.
 """
 from __future__ import annotations
 
 from html import escape
 
+from quickcart.i18n import speaker
 from quickcart.money import format_rupiah as rp
 
-# Main menu (reply keyboard); the same as the commands in MENU_COMMANDS.
-BTN_PRODUCTS = "🛍 Produk"
-BTN_BALANCE = "💰 Saldo"
-BTN_HISTORY = "🧾 Riwayat"
-BTN_ACCOUNT = "👤 Akun"
-BTN_HELP = "❓ Bantuan"
+_say = speaker()
+
+BTN_PRODUCTS = _say.plain("menu.products")
+BTN_BALANCE = _say.plain("menu.balance")
+BTN_HISTORY = _say.plain("menu.history")
+BTN_ACCOUNT = _say.plain("menu.account")
+BTN_HELP = _say.plain("menu.help")
 MAIN_MENU = ((BTN_PRODUCTS, BTN_BALANCE), (BTN_HISTORY, BTN_ACCOUNT, BTN_HELP))
-
-MENU_COMMANDS = (
-    ("start", "Mulai / menu utama"),
-    ("produk", "Lihat produk"),
-    ("saldo", "Saldo dan isi saldo"),
-    ("riwayat", "Riwayat pesanan"),
-    ("akun", "Profil akun"),
-    ("bantuan", "Bantuan"),
-)
-
-# Inline buttons
-BTN_BACK = "⬅️ Kembali"
-BTN_MINUS = "➖"
-BTN_PLUS = "➕"
-BTN_BUY = "🛒 Beli"
-BTN_PAY_QRIS = "QRIS"
-BTN_PAY_BALANCE = "Saldo"
-BTN_CHECKOUT_PAGE = "Checkout Page"
-BTN_CHECK_STATUS = "Status Pembayaran"
-BTN_CANCEL = "Batalkan"
-BTN_PREV = "◀️"
-BTN_NEXT = "▶️"
-BTN_TOPUP = "➕ Isi Saldo"
-BTN_TOPUP_CUSTOM = "✏️ Nominal lain"
-BTN_SHOW_GOODS = "📦 Lihat barang"
-BTN_HISTORY_BACK = "⬅️ Riwayat"
+BTN_BACK = _say.plain("btn.back")
+BTN_MINUS = _say.plain("btn.minus")
+BTN_PLUS = _say.plain("btn.plus")
+BTN_BUY = _say.plain("btn.buy")
+BTN_PAY_QRIS = _say.plain("btn.pay_qris")
+BTN_PAY_BALANCE = _say.plain("btn.pay_balance")
+BTN_CHECKOUT_PAGE = _say.plain("btn.checkout_page")
+BTN_CHECK_STATUS = _say.plain("btn.check_status")
+BTN_CANCEL = _say.plain("btn.cancel")
+BTN_PREV = _say.plain("btn.prev")
+BTN_NEXT = _say.plain("btn.next")
+BTN_TOPUP = _say.plain("btn.topup")
+BTN_TOPUP_CUSTOM = _say.plain("btn.topup_custom")
+BTN_SHOW_GOODS = _say.plain("btn.show_goods")
+BTN_HISTORY_BACK = _say.plain("btn.history_back")
 
 
 def e(value: object) -> str:

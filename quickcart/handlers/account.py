@@ -1,87 +1,71 @@
 """Riwayat (order history, goods shown again) and Akun (the profile)."""
 from __future__ import annotations
 
-from telebot import TeleBot, types
+from telebot import types
 
-from quickcart import orders, texts
+from quickcart import orders, views
 from quickcart.callbacks import Callback, encode
 from quickcart.delivery import send_goods
-from quickcart.handlers.common import CallbackRouter, Context, inline, main_menu
-from quickcart.handlers.shop import show
-from quickcart.models import PAID, PENDING, User
-from quickcart.timeutil import format_jakarta
+from quickcart.handlers.context import App, inline
+from quickcart.handlers.screens import Screen, pager, show
+from quickcart.i18n import Speaker
+from quickcart.models import PAID, PENDING, Order, User
 
 
-def history_screen(user: User, page: int) -> tuple[str, types.InlineKeyboardMarkup | None]:
-    rows_orders, page, pages = orders.history(user, page)
-    if not rows_orders:
-        return texts.HISTORY_EMPTY, None
-    what = orders.summaries(rows_orders)
-    rows = [[(texts.history_button(order, what.get(order.id, ""), format_jakarta(order.created_at)),
-              encode("ord", order.id, page))] for order in rows_orders]
-    nav = []
-    if page > 0:
-        nav.append((texts.BTN_PREV, encode("hist", page - 1)))
-    if pages > 1:
-        nav.append((f"{page + 1}/{pages}", encode("noop")))
-    if page < pages - 1:
-        nav.append((texts.BTN_NEXT, encode("hist", page + 1)))
-    if nav:
-        rows.append(nav)
-    return texts.history_title(page, pages), inline(rows)
+def history_screen(say: Speaker, user: User, page: int) -> Screen:
+    found, page, pages = orders.history(user, page)
+    if not found:
+        return say("history.empty"), None
+    what = views.order_summaries(say, found, orders.first_items(found))
+    rows = [[(views.history_button(say, order, what.get(order.id, "")), encode("ord", order.id, page))]
+            for order in found]
+    rows += pager(say, page, pages, lambda p: encode("hist", p))
+    return views.history_title(say, page, pages), inline(rows)
 
 
-def order_screen(order, page: int) -> tuple[str, types.InlineKeyboardMarkup]:
-    paid = format_jakarta(order.paid_at) if order.paid_at else None
-    text = texts.order_detail(order, orders.items(order), format_jakarta(order.created_at), paid)
+def _shows_goods(order: Order) -> bool:
+    return order.status == PAID and order.is_purchase and order.settlement != "credited"
+
+
+def order_screen(say: Speaker, order: Order, page: int) -> Screen:
     rows = []
-    if order.status == PAID and order.is_purchase and order.settlement != "credited":
-        rows.append([(texts.BTN_SHOW_GOODS, encode("goods", order.id))])
+    if _shows_goods(order):
+        rows.append([(say.plain("btn.show_goods"), encode("goods", order.id))])
     if order.status == PENDING and order.payment_number:
-        rows.append([(texts.BTN_CHECK_STATUS, encode("chk", order.id)),
-                     (texts.BTN_CANCEL, encode("cnl", order.id))])
-    rows.append([(texts.BTN_HISTORY_BACK, encode("hist", page))])
-    return text, inline(rows)
+        rows.append([(say.plain("btn.check_status"), encode("chk", order.id)),
+                     (say.plain("btn.cancel"), encode("cnl", order.id))])
+    rows.append([(say.plain("btn.history_back"), encode("hist", page))])
+    return views.order_detail(say, order, orders.items(order)), inline(rows)
 
 
-def register(bot: TeleBot, ctx: Context, router: CallbackRouter) -> None:
+def show_history(app: App, message: types.Message, user: User) -> None:
+    app.sender.post_text(message.chat.id, *history_screen(app.say(user), user, 0))
 
-    @bot.message_handler(commands=["riwayat"], chat_types=["private"])
-    def history_command(message: types.Message) -> None:
-        show_history(message)
 
-    @bot.message_handler(func=lambda m: m.text == texts.BTN_HISTORY, chat_types=["private"])
-    def show_history(message: types.Message) -> None:
-        user = ctx.user_of(message.from_user)
-        ctx.sender.post_text(message.chat.id, *history_screen(user, 0))
+def history_page(app: App, call: types.CallbackQuery, cb: Callback, user: User) -> None:
+    show(app, call, *history_screen(app.say(user), user, cb.int(0)))
 
-    @router.route("hist")
-    def history_page(call: types.CallbackQuery, cb: Callback, user: User) -> None:
-        show(ctx, call, *history_screen(user, cb.int(0)))
 
-    @router.route("ord")
-    def order_detail(call: types.CallbackQuery, cb: Callback, user: User) -> None:
-        order = orders.owned(cb.int(0), user.id)
-        if order is None:
-            ctx.sender.answer(call.id, texts.STALE_BUTTON)
-            return
-        show(ctx, call, *order_screen(order, cb.int(1)))
+def order_detail(app: App, call: types.CallbackQuery, cb: Callback, user: User) -> None:
+    say = app.say(user)
+    order = orders.owned(cb.int(0), user.id)
+    if order is None:
+        app.sender.answer(call.id, say.plain("gate.stale_button"))
+        return
+    show(app, call, *order_screen(say, order, cb.int(1)))
 
-    @router.route("goods")
-    def goods_again(call: types.CallbackQuery, cb: Callback, user: User) -> None:
-        order = orders.owned(cb.int(0), user.id)
-        if order is None or order.status != PAID or not order.is_purchase or order.settlement == "credited":
-            ctx.sender.answer(call.id, texts.STALE_BUTTON)
-            return
-        ctx.sender.answer(call.id)
-        send_goods(ctx.sender, call.message.chat.id, order)
 
-    @bot.message_handler(commands=["akun"], chat_types=["private"])
-    def account_command(message: types.Message) -> None:
-        show_account(message)
+def goods_again(app: App, call: types.CallbackQuery, cb: Callback, user: User) -> None:
+    say = app.say(user)
+    order = orders.owned(cb.int(0), user.id)
+    if order is None or not _shows_goods(order):
+        app.sender.answer(call.id, say.plain("gate.stale_button"))
+        return
+    app.sender.answer(call.id)
+    send_goods(app.sender, say, call.message.chat.id, order)
 
-    @bot.message_handler(func=lambda m: m.text == texts.BTN_ACCOUNT, chat_types=["private"])
-    def show_account(message: types.Message) -> None:
-        user = ctx.user_of(message.from_user)
-        paid, spent = orders.purchase_totals(user)
-        ctx.sender.post_text(message.chat.id, texts.account(user, paid, spent), main_menu())
+
+def show_account(app: App, message: types.Message, user: User) -> None:
+    say = app.say(user)
+    paid, spent = orders.purchase_totals(user)
+    app.sender.post_text(message.chat.id, views.account(say, user, paid, spent), app.menu_keyboard(say))

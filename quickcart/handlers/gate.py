@@ -17,13 +17,15 @@ stops other updates.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
-from telebot import TeleBot, types
+from telebot import types
 
-from quickcart import settings, texts, users
+from quickcart import settings, users
 from quickcart.db import database
-from quickcart.handlers.common import MAX_TEXT_IN, Context
+from quickcart.handlers.context import App
 from quickcart.logging_setup import correlation
+from quickcart.models import User
 from quickcart.throttle import RateLimiter
 from quickcart.timeutil import utcnow
 
@@ -32,6 +34,7 @@ log = logging.getLogger(__name__)
 CUSTOMER_MESSAGES_PER_MINUTE = 10
 CUSTOMER_PRESSES_PER_MINUTE = 60
 ADMIN_PER_MINUTE = 100
+MAX_TEXT_IN = 4096  # longer user texts are refused before any parsing
 
 
 def claim_update(update_id: int) -> bool:
@@ -52,9 +55,10 @@ def addressed_bot(text: str | None) -> str | None:
 
 
 class Gate:
-    def __init__(self, bot: TeleBot, ctx: Context, bot_username: str | None = None):
-        self._bot = bot
-        self._ctx = ctx
+    def __init__(self, app: App, dispatch: Callable[[App, types.Update, User], None],
+                 bot_username: str | None = None):
+        self._app = app
+        self._dispatch = dispatch
         # From getMe at start-up; None while unknown, and then no command is refused for its @name.
         self.bot_username = bot_username
         self._messages = RateLimiter(CUSTOMER_MESSAGES_PER_MINUTE)
@@ -69,7 +73,7 @@ class Gate:
                 self._handle(update)
             except Exception as exc:
                 log.exception("handler failed")
-                self._ctx.notifier.error(f"{exc.__class__.__name__} while handling an update")
+                self._app.notifier.error(f"{exc.__class__.__name__} while handling an update")
                 self._apologise(update)
 
     def _handle(self, update: types.Update) -> None:
@@ -83,7 +87,7 @@ class Gate:
         chat = message.chat if message else (call.message.chat if call.message else None)
         if chat is None or chat.type != "private":
             if call is not None:
-                self._ctx.sender.answer(call.id)
+                self._app.sender.answer(call.id)
             return
         if message is not None and self._for_another_bot(message):
             log.info("command for another bot ignored")
@@ -94,39 +98,40 @@ class Gate:
             log.info("new user %s registered", user.id)
         elif known.blocked_bot:
             log.info("user %s is reachable again", user.id)
-            self._ctx.services["delivery"].redeliver_to(user.id)
+            self._app.delivery.redeliver_to(user.id)
         kind = "press" if call else "message"
         log.info("%s from user %s", kind, user.id)
         if message is not None and len(message.text or message.caption or "") > MAX_TEXT_IN:
-            self._ctx.sender.post_text(chat.id, texts.TEXT_TOO_LONG)
+            self._app.sender.post_text(chat.id, self._app.say(user)("gate.text_too_long"))
             return
         if not self._admitted(user, chat.id, call):
             return
-        self._bot.process_new_updates([update])
+        self._dispatch(self._app, update, user)
 
     def _admitted(self, user, chat_id: int, call: types.CallbackQuery | None) -> bool:
-        sender = self._ctx.sender
-        is_admin = self._ctx.is_admin(user.id)
+        sender = self._app.sender
+        is_admin = self._app.is_admin(user.id)
+        say = self._app.say(user)
         if user.is_banned and not is_admin:
             if call is not None:
-                sender.answer(call.id, texts.BANNED, alert=True)
+                sender.answer(call.id, say.plain("gate.banned"), alert=True)
             elif users.claim_ban_notice(user.id):
-                sender.post_text(chat_id, texts.BANNED)
+                sender.post_text(chat_id, say("gate.banned"))
             return False
         limiter = self._presses if call is not None else self._messages
         verdict = limiter.hit(user.id, ADMIN_PER_MINUTE if is_admin else None)
         if not verdict.allowed:
             log.info("flood from user %s dropped", user.id)
             if call is not None:
-                sender.answer(call.id, texts.FLOOD if verdict.notify else None)
+                sender.answer(call.id, say.plain("gate.flood") if verdict.notify else None)
             elif verdict.notify:
-                sender.post_text(chat_id, texts.FLOOD)
+                sender.post_text(chat_id, say("gate.flood"))
             return False
         if not is_admin and settings.maintenance_on():
             if call is not None:
-                sender.answer(call.id, texts.MAINTENANCE, alert=True)
+                sender.answer(call.id, say.plain("gate.maintenance"), alert=True)
             else:
-                sender.post_text(chat_id, texts.MAINTENANCE)
+                sender.post_text(chat_id, say("gate.maintenance"))
             return False
         return True
 
@@ -146,10 +151,12 @@ class Gate:
             users.mark_blocked(member.from_user.id, True)
         elif status == "member":
             users.mark_blocked(member.from_user.id, False)
-            self._ctx.services["delivery"].redeliver_to(member.from_user.id)
+            self._app.delivery.redeliver_to(member.from_user.id)
 
     def _apologise(self, update: types.Update) -> None:
+        source = update.callback_query or update.message
+        say = self._app.say(users.get(source.from_user.id) if source and source.from_user else None)
         if update.callback_query is not None:
-            self._ctx.sender.answer(update.callback_query.id, texts.ERROR, alert=True)
+            self._app.sender.answer(update.callback_query.id, say.plain("gate.error"), alert=True)
         elif update.message is not None:
-            self._ctx.sender.post_text(update.message.chat.id, texts.ERROR)
+            self._app.sender.post_text(update.message.chat.id, say("gate.error"))

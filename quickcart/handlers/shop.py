@@ -3,276 +3,209 @@
 Every screen after the first edits the same message. Button data is never
 trusted: the product must exist and be active, the quantity must be within
 1 and the smaller of stock and the per-order maximum, and each checkout
-button carries a one-time nonce so a double tap makes one order.
+button carries a one-time nonce (a double tap makes one order) and the
+subtotal the customer was shown (a changed price is shown again, never
+charged).
 """
 from __future__ import annotations
 
-import logging
-import secrets
-import string
+from telebot import types
 
-from telebot import TeleBot, types
-
-from quickcart import catalogue, orders, texts
+from quickcart import catalogue, users, views
 from quickcart.callbacks import Callback, encode
-from quickcart.handlers.common import CallbackRouter, Context, inline
+from quickcart.handlers.context import App, inline
+from quickcart.handlers.screens import (
+    Screen,
+    back_to_product,
+    checkout_token,
+    new_nonce,
+    open_orders_screen,
+    pager,
+    send_qr,
+    show,
+)
+from quickcart.i18n import Speaker
 from quickcart.models import User
-from quickcart.payments import CheckoutFailure, PaymentService
-from quickcart.qr import render_qr_png
-from quickcart.telegram.pacing import URGENT, sending_priority
-from quickcart.telegram.sender import MessageGone, TelegramError
-from quickcart.timeutil import format_jakarta
+from quickcart.payments import Checkout, CheckoutFailure
+from quickcart.telegram.sender import TelegramError
 
-log = logging.getLogger(__name__)
-
-_NONCE_ALPHABET = string.ascii_letters + string.digits
+# --- screens ---------------------------------------------------------------------
 
 
-def new_nonce() -> str:
-    return "".join(secrets.choice(_NONCE_ALPHABET) for _ in range(8))
+def categories_screen(say: Speaker, user: User, page: int = 0) -> Screen:
+    found = catalogue.categories()
+    if not found:
+        return say("shop.empty"), None
+    if len(found) == 1:
+        return products_screen(say, found[0], 0, user)
+    shown = catalogue.paginate(found, page, catalogue.CATEGORIES_PER_PAGE)
+    rows = [[(say.plain("btn.category", name=category.name, products=category.products),
+              encode("cat", category.key, 0))] for category in shown.items]
+    rows += pager(say, shown.page, shown.pages, lambda p: encode("cats", p))
+    return say("shop.categories"), inline(rows)
 
 
-def checkout_token(user_id: int, nonce: str) -> str:
-    return f"{user_id}-{nonce}"
+def products_screen(say: Speaker, category: catalogue.Category, page: int, user: User) -> Screen:
+    shown = catalogue.products_page(category.name, page)
+    rows = [[(views.product_button(say, product.name, product.price_for(user), product.stock_count),
+              encode("prod", product.id, 1))] for product in shown.items]
+    rows += pager(say, shown.page, shown.pages, lambda p: encode("cat", category.key, p))
+    if len(catalogue.categories()) > 1:
+        rows.append([(say.plain("btn.back"), encode("cats", 0))])
+    return views.products_title(say, category.name, shown.page, shown.pages), inline(rows)
 
 
-class Screens:
-    """Text and buttons of each catalogue screen."""
-
-    def __init__(self, ctx: Context):
-        self._ctx = ctx
-
-    def categories(self, user: User, page: int = 0) -> tuple[str, types.InlineKeyboardMarkup | None]:
-        found = catalogue.categories()
-        if not found:
-            return texts.CATALOGUE_EMPTY, None
-        if len(found) == 1:
-            return self.products(found[0], 0, user)
-        shown = catalogue.paginate(found, page, catalogue.CATEGORIES_PER_PAGE)
-        rows = [[(f"{category.name} ({category.products})", encode("cat", category.key, 0))]
-                for category in shown.items]
-        rows += self._pager(shown.page, shown.pages, lambda p: encode("cats", p))
-        return texts.CATEGORIES_TITLE, inline(rows)
-
-    def products(self, category: catalogue.Category, page: int,
-                 user: User) -> tuple[str, types.InlineKeyboardMarkup]:
-        shown = catalogue.products_page(category.name, page)
-        rows = []
-        for product in shown.items:
-            price = product.price_for(user)
-            rows.append([(texts.product_button(product.name, price, product.stock_count),
-                          encode("prod", product.id, 1))])
-        rows += self._pager(shown.page, shown.pages, lambda p: encode("cat", category.key, p))
-        if len(catalogue.categories()) > 1:
-            rows.append([(texts.BTN_BACK, encode("cats", 0))])
-        return texts.products_title(category.name, shown.page, shown.pages), inline(rows)
-
-    def card(self, product, quantity: int, user: User) -> tuple[str, types.InlineKeyboardMarkup]:
-        price = product.price_for(user)
-        rows = []
-        if product.stock_count:
-            rows.append([(texts.BTN_MINUS, encode("prod", product.id, max(quantity - 1, 0))),
-                         (str(quantity), encode("noop")),
-                         (texts.BTN_PLUS, encode("prod", product.id, quantity + 1))])
-            rows.append([(texts.BTN_BUY, encode("buy", product.id, quantity))])
-        rows.append([(texts.BTN_BACK, encode("cat", catalogue.category_key(product.category), 0))])
-        return texts.product_card(product, price, quantity, user.is_reseller), inline(rows)
-
-    def payment_choice(self, product, quantity: int, user: User,
-                       fees) -> tuple[str, types.InlineKeyboardMarkup]:
-        price = product.price_for(user)
-        subtotal = price * quantity
-        fee = fees.fee(subtotal)
-        enough = user.account_balance >= subtotal
-        nonce = new_nonce()
-        # The buttons carry the subtotal shown here: a press pays exactly that or nothing.
-        methods = [(texts.BTN_PAY_QRIS, encode("pay", "q", product.id, quantity, nonce, subtotal))]
-        if enough:
-            methods.append((texts.BTN_PAY_BALANCE, encode("pay", "b", product.id, quantity, nonce, subtotal)))
-        rows = [methods, [(texts.BTN_BACK, encode("prod", product.id, quantity))]]
-        text = texts.choose_payment(product.name, quantity, price, subtotal, fee,
-                                    user.account_balance, enough)
-        return text, inline(rows)
-
-    @staticmethod
-    def _pager(page: int, pages: int, target) -> list[list[tuple[str, str]]]:
-        if pages <= 1:
-            return []
-        row = []
-        if page > 0:
-            row.append((texts.BTN_PREV, target(page - 1)))
-        row.append((f"{page + 1}/{pages}", encode("noop")))
-        if page < pages - 1:
-            row.append((texts.BTN_NEXT, target(page + 1)))
-        return [row]
+def card_screen(say: Speaker, product, quantity: int, user: User) -> Screen:
+    rows = []
+    if product.stock_count:
+        rows.append([(say.plain("btn.minus"), encode("prod", product.id, max(quantity - 1, 0))),
+                     (str(quantity), encode("noop")),
+                     (say.plain("btn.plus"), encode("prod", product.id, quantity + 1))])
+        rows.append([(say.plain("btn.buy"), encode("buy", product.id, quantity))])
+    rows.append([(say.plain("btn.back"), encode("cat", catalogue.category_key(product.category), 0))])
+    return views.product_card(say, product, product.price_for(user), quantity, user.is_reseller), inline(rows)
 
 
-def show(ctx: Context, call: types.CallbackQuery, text: str, markup) -> None:
-    """Edit the pressed message into the next screen (or send it anew)."""
-    try:
-        ctx.sender.edit_text(call.message.chat.id, call.message.message_id, text, markup)
-    except MessageGone:
-        ctx.sender.send_text(call.message.chat.id, text, markup)
+def payment_choice_screen(app: App, say: Speaker, product, quantity: int, user: User) -> Screen:
+    price = product.price_for(user)
+    subtotal = price * quantity
+    fee = app.payments.fees.fee(subtotal)
+    enough = user.account_balance >= subtotal
+    nonce = new_nonce()
+    # The buttons carry the subtotal shown here: a press pays exactly that or nothing.
+    methods = [(say.plain("btn.pay_qris"), encode("pay", "q", product.id, quantity, nonce, subtotal))]
+    if enough:
+        methods.append((say.plain("btn.pay_balance"), encode("pay", "b", product.id, quantity, nonce, subtotal)))
+    rows = [methods, [(say.plain("btn.back"), encode("prod", product.id, quantity))]]
+    text = views.choose_payment(say, product.name, quantity, price, subtotal, fee, user.account_balance, enough)
+    return text, inline(rows)
 
 
-def send_qr(ctx: Context, payments: PaymentService, chat_id: int, checkout) -> bool:
-    """Send the QR photo of a fresh checkout; if it cannot be shown, undo the order."""
-    order = checkout.order
-    items = orders.items(order)
-    caption = texts.qr_caption(order, items, format_jakarta(order.expires_at))
-    markup = inline([
-        [(texts.BTN_CHECKOUT_PAGE, ctx.gateway.checkout_url(order.invoice_id, order.gateway_amount)),
-         (texts.BTN_CHECK_STATUS, encode("chk", order.id))],
-        [(texts.BTN_CANCEL, encode("cnl", order.id))],
-    ])
-    try:
-        with sending_priority(URGENT):  # the customer is waiting to pay
-            sent = ctx.sender.send_photo(chat_id, render_qr_png(order.payment_number), caption, markup,
-                                         filename=f"{order.invoice_id}.png")
-    except TelegramError as exc:
-        log.warning("QR for %s could not be sent (%s); cancelling", order.invoice_id, exc.description)
-        payments.abandon(order)
-        return False
-    orders.set_qr_message(order, sent.message_id)
-    return True
+# --- handlers --------------------------------------------------------------------
+
+def open_catalogue(app: App, message: types.Message, user: User) -> None:
+    app.sender.post_text(message.chat.id, *categories_screen(app.say(user), user))
 
 
-def tell_checkout_failure(ctx: Context, call: types.CallbackQuery, checkout, screens: Screens,
+def noop(app: App, call: types.CallbackQuery, cb: Callback, user: User) -> None:
+    app.sender.answer(call.id)
+
+
+def categories(app: App, call: types.CallbackQuery, cb: Callback, user: User) -> None:
+    show(app, call, *categories_screen(app.say(user), user, cb.int(0)))
+
+
+def category(app: App, call: types.CallbackQuery, cb: Callback, user: User) -> None:
+    say = app.say(user)
+    found = catalogue.category_by_key(cb.args[0])
+    if found is None:
+        app.sender.answer(call.id, say.plain("gate.stale_button"))
+        show(app, call, *categories_screen(say, user))
+        return
+    show(app, call, *products_screen(say, found, cb.int(1), user))
+
+
+def _active_product_or_back(app: App, say: Speaker, call: types.CallbackQuery, product_id: int, user: User):
+    """The product a button names, or None after sending the user back to the categories."""
+    product = catalogue.active_product(product_id)
+    if product is None:
+        app.sender.answer(call.id, say.plain("shop.unavailable"), alert=True)
+        show(app, call, *categories_screen(say, user))
+    return product
+
+
+def product_card(app: App, call: types.CallbackQuery, cb: Callback, user: User) -> None:
+    say = app.say(user)
+    product = _active_product_or_back(app, say, call, cb.int(0), user)
+    if product is None:
+        return
+    quantity = cb.int(1)
+    limit = catalogue.max_quantity(product, app.config.shop.max_quantity)
+    if limit == 0:
+        quantity = 1
+    elif quantity < 1:
+        app.sender.answer(call.id, say.plain("shop.qty_min"))
+        return
+    elif quantity > limit:
+        # Shown again at the maximum (Telegram ignores an edit that changes nothing).
+        app.sender.answer(call.id, say.plain("shop.qty_max", limit=limit))
+        quantity = limit
+    show(app, call, *card_screen(say, product, quantity, user))
+
+
+def buy(app: App, call: types.CallbackQuery, cb: Callback, user: User) -> None:
+    say = app.say(user)
+    product = _active_product_or_back(app, say, call, cb.int(0), user)
+    if product is None:
+        return
+    quantity = cb.int(1)
+    limit = catalogue.max_quantity(product, app.config.shop.max_quantity)
+    if limit == 0:
+        app.sender.answer(call.id, say.plain("shop.out_of_stock"), alert=True)
+        show(app, call, *card_screen(say, product, 1, user))
+        return
+    if not 1 <= quantity <= limit:
+        refusal = (views.stock_short(say, product.stock_count) if quantity > product.stock_count
+                   else say.plain("shop.qty_max", limit=limit))
+        app.sender.answer(call.id, refusal, alert=True)
+        show(app, call, *card_screen(say, product, max(1, min(quantity, limit)), user))
+        return
+    show(app, call, *payment_choice_screen(app, say, product, quantity, user))
+
+
+def pay(app: App, call: types.CallbackQuery, cb: Callback, user: User) -> None:
+    say = app.say(user)
+    method, product_id, quantity, nonce, quoted = cb.args[0], cb.int(1), cb.int(2), cb.args[3], cb.int(4)
+    token = checkout_token(user.id, nonce)
+    chat_id = call.message.chat.id
+    if method == "b":
+        checkout = app.payments.pay_with_balance(user, product_id, quantity, token, chat_id, quoted)
+        if not checkout.ok:
+            tell_checkout_failure(app, say, call, checkout, product_id, quantity, user)
+            return
+        app.sender.answer(call.id, say.plain("checkout.paid_with_balance"))
+        show(app, call, say("checkout.paid_with_balance_screen", invoice=checkout.order.invoice_id), None)
+        return
+    app.sender.answer(call.id, say.plain("checkout.creating_qr"))
+    checkout = app.payments.checkout_qris(user, product_id, quantity, token, chat_id, quoted)
+    if not checkout.ok:
+        tell_checkout_failure(app, say, call, checkout, product_id, quantity, user)
+        return
+    if send_qr(app, say, chat_id, checkout.order):
+        try:
+            app.sender.delete(chat_id, call.message.message_id)
+        except TelegramError:
+            pass
+    else:
+        show(app, call, say("gate.error"), None)
+
+
+def tell_checkout_failure(app: App, say: Speaker, call: types.CallbackQuery, checkout: Checkout,
                           product_id: int, quantity: int, user: User) -> None:
+    """Why no order was made, and the screen to go on from."""
     failure = checkout.failure
     if failure is CheckoutFailure.DUPLICATE:
-        ctx.sender.answer(call.id, texts.ORDER_IN_PROGRESS)
+        app.sender.answer(call.id, say.plain("checkout.in_progress"))
     elif failure is CheckoutFailure.UNAVAILABLE:
-        ctx.sender.answer(call.id, texts.PRODUCT_UNAVAILABLE, alert=True)
-        show(ctx, call, *screens.categories(user))
+        app.sender.answer(call.id, say.plain("shop.unavailable"), alert=True)
+        show(app, call, *categories_screen(say, user))
     elif failure is CheckoutFailure.STOCK_SHORT:
-        ctx.sender.answer(call.id, texts.stock_short(checkout.available), alert=True)
+        app.sender.answer(call.id, views.stock_short(say, checkout.available), alert=True)
         product = catalogue.active_product(product_id)
         if product is not None:
-            show(ctx, call, *screens.card(product, max(1, min(quantity, checkout.available)), user))
-    elif failure is CheckoutFailure.GATEWAY_DOWN:
-        show(ctx, call, texts.PAKASIR_DOWN, inline([[(texts.BTN_BACK, encode("prod", product_id, quantity))]]))
-    elif failure is CheckoutFailure.GATEWAY_ERROR:
-        show(ctx, call, texts.PAKASIR_ERROR, inline([[(texts.BTN_BACK, encode("prod", product_id, quantity))]]))
+            show(app, call, *card_screen(say, product, max(1, min(quantity, checkout.available)), user))
+    elif failure in (CheckoutFailure.GATEWAY_DOWN, CheckoutFailure.GATEWAY_ERROR):
+        key = "checkout.gateway_down" if failure is CheckoutFailure.GATEWAY_DOWN else "checkout.gateway_error"
+        show(app, call, say(key), back_to_product(say, product_id, quantity))
     elif failure in (CheckoutFailure.INSUFFICIENT_BALANCE, CheckoutFailure.PRICE_CHANGED):
-        refusal = (texts.PRICE_CHANGED if failure is CheckoutFailure.PRICE_CHANGED
-                   else texts.balance_insufficient(checkout.balance, checkout.needed))
-        ctx.sender.answer(call.id, refusal, alert=True)
+        refusal = (say.plain("checkout.price_changed") if failure is CheckoutFailure.PRICE_CHANGED
+                   else say.plain("checkout.balance_insufficient", balance=checkout.balance, needed=checkout.needed))
+        app.sender.answer(call.id, refusal, alert=True)
         product = catalogue.active_product(product_id)
         if product is not None:
-            show(ctx, call, *screens.payment_choice(product, quantity, ctx.user_of(call.from_user),
-                                                    ctx.services["payments"].fees))
+            show(app, call, *payment_choice_screen(app, say, product, quantity, users.get(user.id)))
     elif failure is CheckoutFailure.BELOW_MINIMUM:
-        show(ctx, call, texts.below_gateway_minimum(checkout.needed, ctx.gateway.minimum_amount),
-             inline([[(texts.BTN_BACK, encode("prod", product_id, quantity))]]))
+        show(app, call, say("checkout.below_minimum", amount=checkout.needed, minimum=app.gateway.minimum_amount),
+             back_to_product(say, product_id, quantity))
     elif failure is CheckoutFailure.TOO_MANY_PENDING:
-        show(ctx, call, *open_orders_screen(checkout.open_orders))
-
-
-def open_orders_screen(open_orders) -> tuple[str, types.InlineKeyboardMarkup]:
-    """The customer's unpaid orders, each a button to its QR's Status and Batalkan."""
-    rows = [[(texts.open_order_button(order), encode("ord", order.id, 0))] for order in open_orders]
-    return texts.too_many_pending(len(open_orders)), inline(rows)
-
-
-def register(bot: TeleBot, ctx: Context, router: CallbackRouter) -> None:
-    screens = Screens(ctx)
-    payments: PaymentService = ctx.services["payments"]
-
-    @bot.message_handler(commands=["produk"], chat_types=["private"])
-    def products_command(message: types.Message) -> None:
-        open_catalogue(message)
-
-    @bot.message_handler(func=lambda m: m.text == texts.BTN_PRODUCTS, chat_types=["private"])
-    def open_catalogue(message: types.Message) -> None:
-        user = ctx.user_of(message.from_user)
-        ctx.sender.post_text(message.chat.id, *screens.categories(user))
-
-    @router.route("noop")
-    def noop(call: types.CallbackQuery, cb: Callback, user: User) -> None:
-        ctx.sender.answer(call.id)
-
-    @router.route("cats")
-    def categories(call: types.CallbackQuery, cb: Callback, user: User) -> None:
-        show(ctx, call, *screens.categories(user, cb.int(0)))
-
-    @router.route("cat")
-    def category(call: types.CallbackQuery, cb: Callback, user: User) -> None:
-        found = catalogue.category_by_key(cb.args[0])
-        if found is None:
-            ctx.sender.answer(call.id, texts.STALE_BUTTON)
-            show(ctx, call, *screens.categories(user))
-            return
-        show(ctx, call, *screens.products(found, cb.int(1), user))
-
-    def active_product_or_back(call: types.CallbackQuery, product_id: int, user: User):
-        """The product a button names, or None after sending the user back to the categories."""
-        product = catalogue.active_product(product_id)
-        if product is None:
-            ctx.sender.answer(call.id, texts.PRODUCT_UNAVAILABLE, alert=True)
-            show(ctx, call, *screens.categories(user))
-        return product
-
-    @router.route("prod")
-    def product_card(call: types.CallbackQuery, cb: Callback, user: User) -> None:
-        product = active_product_or_back(call, cb.int(0), user)
-        if product is None:
-            return
-        quantity = cb.int(1)
-        limit = catalogue.max_quantity(product, ctx.config.shop.max_quantity)
-        if limit == 0:
-            quantity = 1
-        elif quantity < 1:
-            ctx.sender.answer(call.id, texts.QTY_MIN)
-            return
-        elif quantity > limit:
-            ctx.sender.answer(call.id, texts.qty_max(limit))
-            if quantity - 1 <= limit and call.message.text and "Jumlah" in call.message.text:
-                return  # the card already shows the maximum
-            quantity = limit
-        show(ctx, call, *screens.card(product, quantity, user))
-
-    @router.route("buy")
-    def buy(call: types.CallbackQuery, cb: Callback, user: User) -> None:
-        product = active_product_or_back(call, cb.int(0), user)
-        if product is None:
-            return
-        quantity = cb.int(1)
-        limit = catalogue.max_quantity(product, ctx.config.shop.max_quantity)
-        if limit == 0:
-            ctx.sender.answer(call.id, texts.OUT_OF_STOCK, alert=True)
-            show(ctx, call, *screens.card(product, 1, user))
-            return
-        if not 1 <= quantity <= limit:
-            ctx.sender.answer(call.id, texts.stock_short(product.stock_count) if quantity > product.stock_count
-                              else texts.qty_max(limit), alert=True)
-            show(ctx, call, *screens.card(product, max(1, min(quantity, limit)), user))
-            return
-        show(ctx, call, *screens.payment_choice(product, quantity, user, payments.fees))
-
-    @router.route("pay")
-    def pay(call: types.CallbackQuery, cb: Callback, user: User) -> None:
-        method, product_id, quantity, nonce, quoted = cb.args[0], cb.int(1), cb.int(2), cb.args[3], cb.int(4)
-        token = checkout_token(user.id, nonce)
-        chat_id = call.message.chat.id
-        if method == "b":
-            checkout = payments.pay_with_balance(user, product_id, quantity, token, chat_id, quoted)
-            if not checkout.ok:
-                tell_checkout_failure(ctx, call, checkout, screens, product_id, quantity, user)
-                return
-            ctx.sender.answer(call.id, "✅ Dibayar dengan saldo")
-            show(ctx, call, f"✅ Dibayar dengan saldo — invoice <code>{texts.e(checkout.order.invoice_id)}</code>."
-                            " Barang dikirim di bawah 👇", None)
-            return
-        ctx.sender.answer(call.id, "⏳ Membuat QRIS…")
-        checkout = payments.checkout_qris(user, product_id, quantity, token, chat_id, quoted)
-        if not checkout.ok:
-            tell_checkout_failure(ctx, call, checkout, screens, product_id, quantity, user)
-            return
-        if send_qr(ctx, payments, chat_id, checkout):
-            try:
-                ctx.sender.delete(chat_id, call.message.message_id)
-            except TelegramError:
-                pass
-        else:
-            show(ctx, call, texts.ERROR, None)
+        show(app, call, *open_orders_screen(say, checkout.open_orders))

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from quickcart import texts
+from quickcart.i18n import speaker
 from quickcart.money import format_rupiah
 from quickcart.sandbox.chat_printer import LEGEND, ChatPrinter, Output, display_path
 from quickcart.sandbox.launcher import ROOT, ShopProcess
@@ -50,6 +50,8 @@ PAKASIR_PROJECT = "toko-digital-nusantara"
 PAKASIR_API_KEY = "demo-api-key-for-the-local-stand-in"
 DEFAULT_OUTPUT = ROOT / "demo-output"
 STEP_TIMEOUT = 15.0
+
+SAY = speaker()  # the demo customer reads Indonesian
 
 
 @dataclass(frozen=True)
@@ -306,7 +308,7 @@ def play_purchase(st: Stage, show_qr: bool = True) -> dict[str, float]:
     printer.flush()
 
     _header(st, "2. He browses: 🛍 Produk → Streaming → Netflix")
-    budi.tap_keyboard(texts.BTN_PRODUCTS)
+    budi.tap_keyboard(SAY.plain("menu.products"))
     categories = budi.wait_for_message(contains="Pilih", timeout=STEP_TIMEOUT)
     printer.flush()
     listing = _press_and_wait(st, budi, categories, "Streaming",
@@ -314,10 +316,10 @@ def play_purchase(st: Stage, show_qr: bool = True) -> dict[str, float]:
     card = _press_and_wait(st, budi, listing, "Netflix Premium 1 Bulan", contains="Harga:")
 
     _header(st, "3. Quantity 2, then 🛒 Beli and QRIS")
-    card = _press_and_wait(st, budi, card, texts.BTN_PLUS, contains="Jumlah: 2")
-    choice = _press_and_wait(st, budi, card, texts.BTN_BUY, contains="Ringkasan pesanan")
+    card = _press_and_wait(st, budi, card, SAY.plain("btn.plus"), contains="Jumlah: 2")
+    choice = _press_and_wait(st, budi, card, SAY.plain("btn.buy"), contains="Ringkasan pesanan")
     asked = time.monotonic()
-    qr = _press_and_wait(st, budi, choice, texts.BTN_PAY_QRIS, predicate=lambda m: m.kind == "photo")
+    qr = _press_and_wait(st, budi, choice, SAY.plain("btn.pay_qris"), predicate=lambda m: m.kind == "photo")
     timings["QR photo after tapping QRIS"] = time.monotonic() - asked
     _settle(st, lambda: choice.deleted)  # the order summary makes way for the QR
 

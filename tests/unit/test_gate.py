@@ -8,6 +8,7 @@ import pytest
 from telebot import types
 
 from quickcart.handlers.gate import Gate, addressed_bot
+from quickcart.i18n import speaker
 from quickcart.models import User
 from tests.unit.helpers import make_user
 
@@ -16,12 +17,14 @@ ADMIN = {"id": 900001, "is_bot": False, "first_name": "Admin"}
 _update_ids = itertools.count(1)
 
 
-class FakeBot:
-    def __init__(self):
-        self.dispatched: list[types.Update] = []
+class Dispatched:
+    """Stands in for the dispatcher: what the gate let through."""
 
-    def process_new_updates(self, updates) -> None:
-        self.dispatched.extend(updates)
+    def __init__(self):
+        self.updates: list[types.Update] = []
+
+    def __call__(self, app, update: types.Update, user) -> None:
+        self.updates.append(update)
 
 
 class FakeDelivery:
@@ -34,11 +37,11 @@ class FakeDelivery:
 
 @pytest.fixture
 def gate(db):
-    ctx = SimpleNamespace(sender=SimpleNamespace(answer=lambda *a, **k: None, post_text=lambda *a, **k: None),
+    app = SimpleNamespace(sender=SimpleNamespace(answer=lambda *a, **k: None, post_text=lambda *a, **k: None),
                           notifier=SimpleNamespace(error=lambda text: None), is_admin=lambda user_id: False,
-                          services={"delivery": FakeDelivery()})
-    gate = Gate(FakeBot(), ctx, bot_username="Toko_Test_Bot")
-    gate.delivery = ctx.services["delivery"]
+                          delivery=FakeDelivery(), say=lambda user=None: speaker())
+    gate = Gate(app, Dispatched(), bot_username="Toko_Test_Bot")
+    gate.delivery = app.delivery
     return gate
 
 
@@ -86,7 +89,7 @@ def test_a_command_addressed_to_another_bot_is_ignored_entirely(gate):
     customer = {"id": 5001, "is_bot": False, "first_name": "Citra"}
     gate.handle(text_message(customer, "/start@otherbot"))
     gate.handle(text_message(customer, "/produk@other_shop_bot 5"))
-    assert gate._bot.dispatched == []
+    assert gate._dispatch.updates == []
     assert User.get_or_none(User.id == 5001) is None, "not even registered"
 
 
@@ -94,13 +97,13 @@ def test_a_command_addressed_to_another_bot_is_ignored_entirely(gate):
                                   "/addstock@toko_test_bot 5\nkode-1"])
 def test_our_commands_with_or_without_our_name_and_plain_texts_go_through(gate, text):
     gate.handle(text_message({"id": 5002, "is_bot": False, "first_name": "Dewi"}, text))
-    assert len(gate._bot.dispatched) == 1
+    assert len(gate._dispatch.updates) == 1
 
 
 def test_until_the_bot_knows_its_own_name_no_command_is_refused_for_its_name(gate):
     gate.bot_username = None
     gate.handle(text_message({"id": 5003, "is_bot": False, "first_name": "Eka"}, "/start@whoever_bot"))
-    assert len(gate._bot.dispatched) == 1
+    assert len(gate._dispatch.updates) == 1
 
 
 @pytest.mark.parametrize("text, expected", [

@@ -1,0 +1,111 @@
+"""The application object every handler receives, and what handlers share: prompts, keyboards.
+
+:class:`App` is built once by :mod:`quickcart.app` and passed by parameter:
+no lookup of services by name, no globals. A handler is a plain function
+``handler(app, message_or_press, ..., user)``; :mod:`quickcart.handlers.routes`
+says which update goes to which.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from telebot import types
+
+from quickcart.broadcast import Broadcaster
+from quickcart.config import Config
+from quickcart.delivery import Delivery
+from quickcart.gateways.base import PaymentGateway
+from quickcart.i18n import Catalogue, Speaker, speaker_for
+from quickcart.models import User
+from quickcart.notices import AdminNotifier
+from quickcart.payments import PaymentService
+from quickcart.telegram.sender import Sender
+from quickcart.throttle import RateLimiter
+
+PAYMENT_CHECKS_PER_MINUTE = 5
+PROMPT_TTL_SECONDS = 600
+
+# The main menu's rows, as catalogue keys of their labels.
+MAIN_MENU = (("menu.products", "menu.balance"), ("menu.history", "menu.account", "menu.help"))
+
+
+class Prompts:
+    """Who was asked to type something, and what (bounded, expiring): ``"topup_amount"``."""
+
+    def __init__(self, max_users: int = 10_000):
+        self._asked: OrderedDict[int, tuple[str, float]] = OrderedDict()
+        self._max = max_users
+        self._lock = threading.Lock()
+
+    def ask(self, user_id: int, kind: str) -> None:
+        with self._lock:
+            self._asked.pop(user_id, None)
+            self._asked[user_id] = (kind, time.monotonic() + PROMPT_TTL_SECONDS)
+            while len(self._asked) > self._max:
+                self._asked.popitem(last=False)
+
+    def waiting(self, user_id: int) -> str | None:
+        """What the user was asked to type, if the question is still open."""
+        with self._lock:
+            found = self._asked.get(user_id)
+            if found is None:
+                return None
+            if found[1] < time.monotonic():
+                del self._asked[user_id]
+                return None
+            return found[0]
+
+    def done(self, user_id: int) -> None:
+        with self._lock:
+            self._asked.pop(user_id, None)
+
+
+@dataclass(frozen=True)
+class App:
+    """The shop's services, for handlers."""
+    config: Config
+    sender: Sender
+    gateway: PaymentGateway
+    payments: PaymentService
+    delivery: Delivery
+    notifier: AdminNotifier
+    broadcaster: Broadcaster
+    texts: Catalogue
+    prompts: Prompts = field(default_factory=Prompts)
+    payment_checks: RateLimiter = field(default_factory=lambda: RateLimiter(PAYMENT_CHECKS_PER_MINUTE))
+
+    def is_admin(self, user_id: int) -> bool:
+        return self.config.is_admin(user_id)
+
+    def say(self, user: User | None = None) -> Speaker:
+        """The catalogue in the user's language (the shop's default for admins' notices)."""
+        return speaker_for(user)
+
+    def menu_keyboard(self, say: Speaker) -> types.ReplyKeyboardMarkup:
+        markup = types.ReplyKeyboardMarkup(resize_keyboard=True, is_persistent=True)
+        for row in MAIN_MENU:
+            markup.row(*(types.KeyboardButton(say.plain(key)) for key in row))
+        return markup
+
+    def menu_labels(self) -> dict[str, str]:
+        """Every language's menu label → its key: an old keyboard keeps working after a switch."""
+        return {self.texts.plain(language, key): key
+                for language in self.texts.languages for row in MAIN_MENU for key in row}
+
+
+def inline(rows: Iterable[Iterable[tuple[str, str]]]) -> types.InlineKeyboardMarkup:
+    """Inline keyboard from rows of (label, callback data or URL)."""
+    markup = types.InlineKeyboardMarkup()
+    for row in rows:
+        buttons = []
+        for label, target in row:
+            if target.startswith(("http://", "https://")):
+                buttons.append(types.InlineKeyboardButton(label, url=target))
+            else:
+                buttons.append(types.InlineKeyboardButton(label, callback_data=target))
+        markup.row(*buttons)
+    return markup

@@ -1,0 +1,60 @@
+"""Which update goes where: the whole routing table of the shop, in one screen.
+
+:func:`quickcart.handlers.dispatch.dispatch` reads these tables; the order of
+entries does not matter. Customers' commands and menu labels work for
+everyone; admin commands only for admins (anyone else gets the answer any
+unknown command gets).
+"""
+from __future__ import annotations
+
+from quickcart.handlers import account, admin, balance, payment, shop, start
+
+# /command → handler(app, message, user)
+COMMANDS = {
+    "start": start.greet,
+    "produk": shop.open_catalogue,
+    "saldo": balance.show_balance,
+    "riwayat": account.show_history,
+    "akun": account.show_account,
+    "bantuan": start.show_help,
+    "help": start.show_help,
+}
+
+# The main menu's buttons (catalogue keys of their labels, in every language) → handler(app, message, user)
+MENU = {
+    "menu.products": shop.open_catalogue,
+    "menu.balance": balance.show_balance,
+    "menu.history": account.show_history,
+    "menu.account": account.show_account,
+    "menu.help": start.show_help,
+}
+
+# Inline buttons: callback action (quickcart.callbacks) → handler(app, press, parsed data, user)
+BUTTONS = {
+    "noop": shop.noop,
+    "cats": shop.categories,
+    "cat": shop.category,
+    "prod": shop.product_card,
+    "buy": shop.buy,
+    "pay": shop.pay,
+    "chk": payment.check_status,
+    "cnl": payment.cancel,
+    "hist": account.history_page,
+    "ord": account.order_detail,
+    "goods": account.goods_again,
+    "bal": balance.topup_menu,
+    "top": balance.topup_preset,
+    "topc": balance.topup_custom,
+}
+
+# What a user was asked to type (handlers.context.Prompts) → handler(app, message, user)
+PROMPTS = {
+    balance.TOPUP_AMOUNT: balance.typed_amount,
+}
+
+# Admins only: /command → handler(app, message, command); a file or photo captioned with the command too.
+ADMIN_COMMANDS = admin.COMMANDS
+ADMIN_CAPTIONS = admin.CAPTIONED
+
+UNKNOWN_COMMAND = start.unknown_command
+UNKNOWN_MESSAGE = start.unknown_message

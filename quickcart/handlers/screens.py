@@ -1,0 +1,91 @@
+"""What several conversations share: showing a screen, the pager, checkout tokens, the QR.
+
+A "screen" is (text, inline keyboard). Buttons edit the message they are on
+(:func:`show`); the QR goes out as a new photo (:func:`send_qr`).
+"""
+from __future__ import annotations
+
+import logging
+import secrets
+import string
+from collections.abc import Callable
+
+from telebot import types
+
+from quickcart import orders, views
+from quickcart.callbacks import encode
+from quickcart.handlers.context import App, inline
+from quickcart.i18n import Speaker
+from quickcart.models import Order
+from quickcart.qr import render_qr_png
+from quickcart.telegram.pacing import URGENT, sending_priority
+from quickcart.telegram.sender import MessageGone, TelegramError
+
+log = logging.getLogger(__name__)
+
+Screen = tuple[str, types.InlineKeyboardMarkup | None]
+_NONCE_ALPHABET = string.ascii_letters + string.digits
+
+
+def new_nonce() -> str:
+    """One-time part of a checkout button: a double tap makes one order."""
+    return "".join(secrets.choice(_NONCE_ALPHABET) for _ in range(8))
+
+
+def checkout_token(user_id: int, nonce: str) -> str:
+    return f"{user_id}-{nonce}"
+
+
+def show(app: App, call: types.CallbackQuery, text: str, markup) -> None:
+    """Edit the pressed message into the next screen (or send it anew)."""
+    try:
+        app.sender.edit_text(call.message.chat.id, call.message.message_id, text, markup)
+    except MessageGone:
+        app.sender.send_text(call.message.chat.id, text, markup)
+
+
+def pager(say: Speaker, page: int, pages: int, target: Callable[[int], str]) -> list[list[tuple[str, str]]]:
+    """◀️ 2/5 ▶️ under a list, when it has more than one page."""
+    if pages <= 1:
+        return []
+    row = []
+    if page > 0:
+        row.append((say.plain("btn.prev"), target(page - 1)))
+    row.append((say.plain("btn.page", page=page + 1, pages=pages), encode("noop")))
+    if page < pages - 1:
+        row.append((say.plain("btn.next"), target(page + 1)))
+    return [row]
+
+
+def back_to_product(say: Speaker, product_id: int, quantity: int) -> types.InlineKeyboardMarkup:
+    return inline([[(say.plain("btn.back"), encode("prod", product_id, quantity))]])
+
+
+def open_orders_screen(say: Speaker, open_orders) -> Screen:
+    """The customer's unpaid orders, each a button to its detail with Status and Batalkan."""
+    rows = [[(say.plain("btn.open_order", invoice=order.invoice_id, total=order.total_bill),
+              encode("ord", order.id, 0))] for order in open_orders]
+    return say("checkout.too_many_pending", count=len(open_orders)), inline(rows)
+
+
+def qr_buttons(app: App, say: Speaker, order: Order) -> types.InlineKeyboardMarkup:
+    return inline([
+        [(say.plain("btn.checkout_page"), app.gateway.checkout_url(order.invoice_id, order.gateway_amount)),
+         (say.plain("btn.check_status"), encode("chk", order.id))],
+        [(say.plain("btn.cancel"), encode("cnl", order.id))],
+    ])
+
+
+def send_qr(app: App, say: Speaker, chat_id: int, order: Order) -> bool:
+    """Send the QR photo of a fresh checkout; if it cannot be shown, undo the order."""
+    caption = views.qr_caption(say, order, orders.items(order))
+    try:
+        with sending_priority(URGENT):  # the customer is waiting to pay
+            sent = app.sender.send_photo(chat_id, render_qr_png(order.payment_number), caption,
+                                         qr_buttons(app, say, order), filename=f"{order.invoice_id}.png")
+    except TelegramError as exc:
+        log.warning("QR for %s could not be sent (%s); cancelling", order.invoice_id, exc.description)
+        app.payments.abandon(order)
+        return False
+    orders.set_qr_message(order, sent.message_id)
+    return True

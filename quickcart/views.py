@@ -1,0 +1,203 @@
+"""Messages made of several catalogue texts: the product card, the QR caption, an order, ...
+
+Each takes a :class:`~quickcart.i18n.Speaker` (the reader's language) and
+the domain objects, and returns Telegram HTML. The words are all in the
+catalogue (``quickcart/locales``); here is only which lines a message has.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from quickcart.i18n import Speaker
+from quickcart.models import BALANCE, TOPUP
+
+
+def welcome(say: Speaker, name: str, shop: str) -> str:
+    return say("start.welcome", name=name or say.plain("start.default_name"), shop=shop)
+
+
+def help_text(say: Speaker, shop: str, contact: str, minutes: int) -> str:
+    text = say("start.help", shop=shop, minutes=minutes)
+    return text + (say("start.help_support", contact=contact) if contact else "")
+
+
+def account(say: Speaker, user, orders_paid: int, spent: int) -> str:
+    lines = [
+        say("account.title"),
+        say("account.name", name=user.name or "-"),
+        say("account.username", username=user.username) if user.username else say("account.no_username"),
+        say("account.telegram_id", id=user.id),
+        say("account.member_id", member=user.bank_id),
+        say("account.tier_reseller" if user.is_reseller else "account.tier_customer"),
+        say("account.balance", balance=user.account_balance),
+        say("account.orders", count=orders_paid, spent=spent),
+    ]
+    if user.email:
+        lines.append(say("account.email", email=user.email))
+    if user.whatsapp_number:
+        lines.append(say("account.whatsapp", number=user.whatsapp_number))
+    return "\n".join(lines)
+
+
+def products_title(say: Speaker, category: str, page: int, pages: int) -> str:
+    if pages > 1:
+        return say("shop.products_paged", category=category, page=page + 1, pages=pages)
+    return say("shop.products", category=category)
+
+
+def product_button(say: Speaker, name: str, price: int, stock: int) -> str:
+    tail = say.plain("btn.product_stock", stock=stock) if stock else say.plain("btn.product_sold_out")
+    return say.plain("btn.product", name=name, price=price, stock=tail)
+
+
+def product_card(say: Speaker, product, price: int, quantity: int, reseller: bool) -> str:
+    lines = [say("shop.card_name", name=product.name)]
+    if product.description:
+        lines.append(say("shop.card_description", description=product.description))
+    lines.append("")
+    lines.append(say("shop.card_price_reseller" if reseller else "shop.card_price", price=price))
+    lines.append(say("shop.card_stock", stock=product.stock_count) if product.stock_count
+                 else say("shop.card_sold_out"))
+    lines.append(say("shop.card_sold", sold=product.sold_count))
+    if product.stock_count:
+        lines.append("")
+        lines.append(say("shop.card_quantity", quantity=quantity, subtotal=price * quantity))
+    else:
+        lines.append(say("shop.card_cannot_buy"))
+    return "\n".join(lines)
+
+
+def stock_short(say: Speaker, available: int) -> str:
+    return say.plain("shop.stock_short", available=available) if available > 0 else say.plain("shop.stock_gone")
+
+
+def choose_payment(say: Speaker, product_name: str, quantity: int, price: int, subtotal: int, fee: int,
+                   balance: int, balance_enough: bool) -> str:
+    lines = [
+        say("checkout.summary_title"),
+        say("checkout.summary_item", name=product_name, quantity=quantity, price=price),
+        say("checkout.summary_subtotal", subtotal=subtotal),
+        "",
+        say("checkout.summary_qris", total=subtotal + fee, fee=fee),
+        say("checkout.summary_balance", subtotal=subtotal, balance=balance) if balance_enough
+        else say("checkout.summary_balance_short", balance=balance),
+        say("checkout.summary_choose"),
+    ]
+    return "\n".join(lines)
+
+
+def qr_caption(say: Speaker, order, items) -> str:
+    lines = [say("payment.qr_title"), say("payment.qr_invoice", invoice=order.invoice_id)]
+    if order.is_topup:
+        lines.append(say("payment.qr_topup", amount=order.subtotal))
+    lines += [say("payment.qr_item", name=item.product_name, quantity=item.quantity, price=item.price_per_unit)
+              for item in items]
+    lines += [
+        say("payment.qr_subtotal", subtotal=order.subtotal),
+        say("payment.qr_fee", fee=order.charged_fee),
+        say("payment.qr_total", total=order.total_bill),
+        say("payment.qr_expires", expires=order.expires_at),
+        say("payment.qr_note"),
+    ]
+    return "\n".join(lines)
+
+
+def order_closed_caption(say: Speaker, order) -> str:
+    key = "payment.closed_expired" if order.status == "expired" else "payment.closed_cancelled"
+    return say(key, invoice=order.invoice_id)
+
+
+def purchase_success(say: Speaker, order, items, goods_inline: str | None) -> str:
+    lines = [say("delivery.title"), say("delivery.invoice", invoice=order.invoice_id)]
+    for item in items:
+        lines.append(say("delivery.product", name=item.product_name))
+        lines.append(say("delivery.quantity", quantity=item.quantity))
+    paid = "delivery.paid_balance" if order.payment_method == BALANCE else "delivery.paid_qris"
+    lines.append(say(paid, total=order.total_bill))
+    lines.append(say("delivery.goods_inline", goods=goods_inline) if goods_inline is not None
+                 else say("delivery.goods_file"))
+    lines.append(say("delivery.thanks"))
+    return "\n".join(lines)
+
+
+def late_payment_credited(say: Speaker, order, balance: int) -> str:
+    fee_part = say("delivery.late_credited_fee", fee=order.charged_fee) if order.charged_fee else ""
+    return say("delivery.late_credited", invoice=order.invoice_id, amount=order.total_bill,
+               fee_part=fee_part, balance=balance)
+
+
+def history_title(say: Speaker, page: int, pages: int) -> str:
+    return say("history.title_paged", page=page + 1, pages=pages) if pages > 1 else say("history.title")
+
+
+def order_summaries(say: Speaker, orders: Iterable, items_by_order: dict[int, tuple[str, int]]) -> dict[int, str]:
+    """A short "what" per order for lists: product ×qty, or the top-up label."""
+    summaries = {}
+    for order in orders:
+        if order.kind == TOPUP:
+            summaries[order.id] = say.plain("history.topup_summary")
+        elif order.id in items_by_order:
+            name, quantity = items_by_order[order.id]
+            summaries[order.id] = say.plain("history.item_summary", name=name, quantity=quantity)
+    return summaries
+
+
+def history_button(say: Speaker, order, summary: str) -> str:
+    return say.plain("btn.history_order", status=say.plain(f"status_icon.{order.status}"),
+                     date=say.moment(order.created_at), summary=summary, total=order.total_bill)
+
+
+def order_detail(say: Speaker, order, items) -> str:
+    lines = [say("history.order_invoice", invoice=order.invoice_id),
+             say("history.order_status", status=say.plain(f"status.{order.status}")),
+             say("history.order_created", created=order.created_at)]
+    if order.paid_at:
+        lines.append(say("history.order_paid", paid=order.paid_at))
+    if order.is_topup:
+        lines.append(say("history.order_topup", amount=order.subtotal))
+    lines += [say("history.order_item", name=item.product_name, quantity=item.quantity, price=item.price_per_unit)
+              for item in items]
+    if order.charged_fee:
+        lines.append(say("history.order_fee", fee=order.charged_fee))
+    total = "history.order_total_balance" if order.payment_method == BALANCE else "history.order_total_qris"
+    lines.append(say(total, total=order.total_bill))
+    if order.settlement == "credited":
+        lines.append(say("history.order_credited"))
+    return "\n".join(lines)
+
+
+def balance_screen(say: Speaker, balance: int, entries) -> str:
+    lines = [say("balance.title", balance=balance)]
+    if entries:
+        lines.append(say("balance.recent"))
+        for entry in entries:
+            reason = say.plain(f"ledger.{entry.reason}")
+            key = "balance.entry_credit" if entry.delta > 0 else "balance.entry_debit"
+            lines.append(say(key, date=entry.created_at, amount=abs(entry.delta), reason=reason))
+    lines.append(say("balance.footer"))
+    return "\n".join(lines)
+
+
+# --- notices to admins ---------------------------------------------------------
+
+def buyer(say: Speaker, user) -> str:
+    return say.plain("notice.buyer", name=user.name or "-", id=user.id)
+
+
+def notice_sale(say: Speaker, order, items, buyer_label: str) -> str:
+    parts = ", ".join(say("notice.sale_item", name=item.product_name, quantity=item.quantity) for item in items)
+    method = say.plain("btn.pay_balance" if order.payment_method == BALANCE else "btn.pay_qris")
+    return say("notice.sale_late" if order.paid_late else "notice.sale", invoice=order.invoice_id,
+               items=parts or say("notice.sale_topup"), total=order.total_bill, method=method, buyer=buyer_label)
+
+
+def notice_mismatch(say: Speaker, order, account: str, gateway: str, transaction) -> str:
+    return say("notice.mismatch", invoice=order.invoice_id, account=account, amount=order.gateway_amount,
+               gateway=gateway, their_account=transaction.account[:60], their_order=transaction.order_id[:60],
+               their_amount=transaction.amount, their_status=transaction.status[:20])
+
+
+def notice_error(say: Speaker, summary: str, count: int) -> str:
+    if count > 1:
+        return say("notice.errors", summary=summary, more=count - 1)
+    return say("notice.error", summary=summary)
