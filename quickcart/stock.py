@@ -117,12 +117,13 @@ def sealed_rows(product_id: int, lines: list[str], state: str = AVAILABLE) -> li
 def _insert_batch(product_id: int, batch: list[str], result: ImportResult, actor_id: int | None) -> None:
     rows = sealed_rows(product_id, batch)
     now = utcnow()
+    stamp = now.isoformat(" ")  # as sqlite3 would write the datetime, once instead of per row
     with immediate():
         stock_key.record_key(stock_key.current())
         before = database.connection().total_changes
         database.cursor().executemany(
             "INSERT OR IGNORE INTO stock_line (product_id, sealed, digest, state, created_at) VALUES (?, ?, ?, ?, ?)",
-            [row + (now,) for row in rows])
+            [row + (stamp,) for row in rows])
         added = database.connection().total_changes - before
         if added:
             Product.update(stock_count=Product.stock_count + added, updated_at=now).where(

@@ -240,11 +240,11 @@ def test_an_interrupted_rotation_stops_the_shop_until_rotate_key_is_run_again(sh
     sealed_so_far = []
     real_seal = StockKey.seal
 
-    def power_cut_after_one_batch(self, product_id, text, nonce=None):
+    def power_cut_after_one_batch(self, product_id, text):
         if len(sealed_so_far) == 5:
             raise KeyboardInterrupt
         sealed_so_far.append(text)
-        return real_seal(self, product_id, text, nonce)
+        return real_seal(self, product_id, text)
 
     monkeypatch.setattr(StockKey, "seal", power_cut_after_one_batch)
     with pytest.raises(KeyboardInterrupt):
