@@ -5,6 +5,8 @@
     python quickcart.py --config config.ini check-config
     python quickcart.py --config config.ini check-data
     python quickcart.py --config config.ini backup [--output PATH]
+    python quickcart.py --config config.ini rotate-key        # the shop stopped
+    python quickcart.py --config config.ini reset-stock-key --yes   # only when the stock key is lost
 
 Wiring only: load and validate the configuration, set up logging, build the
 shop, start it, and stop it cleanly on SIGTERM or Ctrl-C.
@@ -28,11 +30,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="quickcart.py", description="QuickCart Telegram shop bot")
     parser.add_argument("--config", default="config.ini", help="path to config.ini (default: %(default)s)")
     parser.add_argument("command", nargs="?", default="run",
-                        choices=["run", "check-config", "check-data", "backup"],
+                        choices=["run", "check-config", "check-data", "backup", "rotate-key", "reset-stock-key"],
                         help="run the shop (default), check the configuration, check that the books "
-                             "add up, or back up the database")
+                             "add up, back up the database, seal the stock lines with a new stock key, "
+                             "or start over with a new key when the old one is lost")
     parser.add_argument("--output", help="backup: file or directory to write to "
                                          "(default: backups/ next to the database)")
+    parser.add_argument("--yes", action="store_true",
+                        help="reset-stock-key: yes, the stock key is lost; delete the unsold lines it sealed")
     args = parser.parse_args(argv)
 
     try:
@@ -44,7 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     from quickcart.logging_setup import setup_logging
     setup_logging(config.logging.level, config.logging.file,
                   secret_values=(config.telegram.token, *config.payment.secrets,
-                                 config.payment.webhook_secret, config.web.admin_token))
+                                 config.payment.webhook_secret, config.web.admin_token,
+                                 config.database.stock_key))
 
     if args.command == "check-config":
         from quickcart.checks import check_config
@@ -57,6 +63,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "backup":
         from quickcart.backup import run_backup_command
         return run_backup_command(config.database.path, args.output)
+
+    if args.command == "rotate-key":
+        from quickcart.stock_key import rotate
+        return rotate(config)
+
+    if args.command == "reset-stock-key":
+        from quickcart.stock_key import reset_lost_key
+        return reset_lost_key(config, confirmed=args.yes)
 
     from quickcart.app import QuickCart, StartupError
     from quickcart.migrations import SchemaError

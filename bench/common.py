@@ -34,6 +34,7 @@ if str(ROOT) not in sys.path:
 import psutil  # noqa: E402
 import requests  # noqa: E402
 
+from quickcart import stock_key  # noqa: E402
 from quickcart.db import close_database, database, open_database  # noqa: E402
 from quickcart.migrations import migrate  # noqa: E402
 from quickcart.sandbox.launcher import ShopProcess  # noqa: E402
@@ -202,6 +203,7 @@ class Harness:
 
     def open_db(self) -> None:
         open_database(self.db_path)
+        stock_key.unlock_beside(self.db_path)
         migrate(database)
 
     def start(self, timeout: float = 60.0) -> float:

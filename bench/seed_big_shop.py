@@ -26,6 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from quickcart import stock, stock_key
 from quickcart.db import close_database, database, open_database
 from quickcart.migrations import migrate
 
@@ -58,6 +59,7 @@ def category_name(index: int) -> str:
 def seed(db_path: Path, seed_value: int = 8) -> dict[str, int]:
     rng = random.Random(seed_value)
     open_database(db_path)
+    key = stock_key.unlock_beside(db_path)  # the key the shop will find next to its database
     migrate(database)
     close_database()
     db = sqlite3.connect(str(db_path), isolation_level=None)
@@ -116,7 +118,8 @@ def seed(db_path: Path, seed_value: int = 8) -> dict[str, int]:
         items.append((order_id, product_id, f"Produk {product_id}", 1, price))
         if status == "paid":
             sold_per_product[product_id] += 1
-            sold_lines.append((product_id, f"seed-{product_id:04d}-sold-{order_id:07d} pass:{rng.getrandbits(40):x}",
+            text = f"seed-{product_id:04d}-sold-{order_id:07d} pass:{rng.getrandbits(40):x}"
+            sold_lines.append((product_id, key.seal(product_id, text), key.digest(product_id, text),
                                "sold", order_id, str(created), paid_at))
     db.execute("BEGIN")
     db.executemany(
@@ -134,14 +137,16 @@ def seed(db_path: Path, seed_value: int = 8) -> dict[str, int]:
     available_each = (TARGET_LINES - len(sold_lines) - FOCUS_STOCK) // (PRODUCTS - 1)
     sold_lines.sort()
     db.execute("BEGIN")
-    db.executemany("INSERT INTO stock_line (product_id, content, state, order_id, created_at, sold_at) "
-                   "VALUES (?,?,?,?,?,?)", sold_lines)
+    db.execute("INSERT OR IGNORE INTO setting (key, value) VALUES (?, ?)", (stock_key.KEY_ID_SETTING, key.id))
+    db.executemany("INSERT INTO stock_line (product_id, sealed, digest, state, order_id, created_at, sold_at) "
+                   "VALUES (?,?,?,?,?,?,?)", sold_lines)
     remainder = TARGET_LINES - len(sold_lines) - FOCUS_STOCK - available_each * (PRODUCTS - 1)
     for product_id in range(1, PRODUCTS + 1):
         count = FOCUS_STOCK if product_id == 1 else available_each + (remainder if product_id == 2 else 0)
-        db.executemany("INSERT INTO stock_line (product_id, content, state, created_at) VALUES (?,?,?,?)",
-                       ((product_id, f"seed-{product_id:04d}-{n:07d} email:u{n}@mail.test pass:{rng.getrandbits(40):x}",
-                         "available", stamp) for n in range(count)))
+        texts = [f"seed-{product_id:04d}-{n:07d} email:u{n}@mail.test pass:{rng.getrandbits(40):x}"
+                 for n in range(count)]
+        db.executemany("INSERT INTO stock_line (product_id, sealed, digest, state, created_at) VALUES (?,?,?,?,?)",
+                       (sealed + (stamp,) for sealed in stock.sealed_rows(product_id, texts)))
         db.execute("UPDATE product SET stock_count = ?, sold_count = ? WHERE id = ?",
                    (count, sold_per_product[product_id], product_id))
     db.execute("COMMIT")

@@ -18,7 +18,7 @@ from peewee import OperationalError
 from telebot import TeleBot
 from telebot.apihelper import ApiTelegramException
 
-from quickcart import stats, stock, users
+from quickcart import stats, stock, stock_key, users
 from quickcart.broadcast import Broadcaster
 from quickcart.config import Config
 from quickcart.db import close_database, database, open_database
@@ -78,6 +78,7 @@ class QuickCart:
         self.poller = Poller(self.bot, self.gate.handle, own_lanes=config.telegram.admin_ids)
         self.jobs = Jobs(on_error=self.notifier.error)
         self.web: WebServer | None = None
+        self._directory_lock: stock_key.DirectoryLock | None = None
         self.gateway.health.listener = self._gateway_changed
 
     # --- wiring -----------------------------------------------------------------
@@ -128,10 +129,14 @@ class QuickCart:
     # --- lifecycle ----------------------------------------------------------------
 
     def open(self) -> None:
-        """Open and migrate the database."""
+        """Open the database, unlock its stock lines, and migrate it."""
         try:
             open_database(self.config.database.path)
+            self._directory_lock = stock_key.DirectoryLock(self.config.database.path, exclusive=False)
+            stock_key.unlock(self.config.database)
             migrate(database)
+        except stock_key.StockKeyError as exc:
+            raise StartupError(str(exc)) from None
         except (OSError, OperationalError) as exc:
             raise StartupError(f"database.path: cannot open {self.config.database.path} ({exc}); its directory "
                                "must exist and be writable by the user QuickCart runs as") from None
@@ -170,6 +175,8 @@ class QuickCart:
         self.notifier.stop()
         self.transport.close()
         close_database()
+        if self._directory_lock is not None:
+            self._directory_lock.release()
         log.info("stopped")
 
     def _check_token(self) -> None:

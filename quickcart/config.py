@@ -23,9 +23,11 @@ from typing import TypeVar
 
 from dotenv import dotenv_values
 
+from quickcart.stockcrypt import parse_key
 from quickcart.validation import http_url, non_empty
 
 ENV_PREFIX = "QUICKCART_"
+DEFAULT_STOCK_KEY_FILE = "quickcart.key"  # next to the database
 
 T = TypeVar("T")
 
@@ -70,6 +72,8 @@ class WebConfig:
 @dataclass(frozen=True)
 class DatabaseConfig:
     path: Path
+    stock_key_file: Path
+    stock_key: str = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -122,6 +126,8 @@ DEFAULTS: dict[str, dict[str, str | None]] = {
     },
     "database": {
         "path": "data/quickcart.db",
+        "stock_key_file": "",
+        "stock_key": "",
     },
     "shop": {
         "name": "QuickCart",
@@ -235,6 +241,12 @@ def _admin_ids(value: str) -> frozenset[int]:
     return frozenset(ids)
 
 
+def _stock_key(value: str) -> str:
+    if value:
+        parse_key(value)  # KeyFormatError is a ValueError; its message holds no key material
+    return value
+
+
 def _level(value: str) -> str:
     if value.upper() not in _LEVELS:
         raise ValueError(f"must be one of {', '.join(_LEVELS)}, got {value!r}")
@@ -313,7 +325,13 @@ def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = No
     )
     if web.admin_token and len(web.admin_token) < 16:
         raise ConfigError("web.admin_token: must be at least 16 characters (or empty to turn /admin/stats off)")
-    database = DatabaseConfig(path=resolve(read.get("database", "path", non_empty)))
+    database_path = resolve(read.get("database", "path", non_empty))
+    key_file = read.get("database", "stock_key_file", str)
+    database = DatabaseConfig(
+        path=database_path,
+        stock_key_file=resolve(key_file) if key_file else database_path.with_name(DEFAULT_STOCK_KEY_FILE),
+        stock_key=read.get("database", "stock_key", _stock_key),
+    )
     shop = ShopConfig(
         name=read.get("shop", "name", non_empty),
         max_quantity=read.get("shop", "max_quantity", _int_between(1, 100)),

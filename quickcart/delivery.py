@@ -45,7 +45,7 @@ def plain_length(html_text: str) -> int:
 def goods_message(say: Speaker, order: Order) -> tuple[str, bytes | None]:
     """The success text and, when the goods do not fit in one message, a .txt file."""
     items = orders.items(order)
-    lines = stock.delivered_lines(order)
+    lines = views.goods_lines(say, stock.delivered_lines(order))
     goods = "\n".join(lines)
     text = views.purchase_success(say, order, items, goods)
     if plain_length(text) <= MAX_TEXT - 96:

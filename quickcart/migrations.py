@@ -18,6 +18,7 @@ from collections.abc import Callable
 from peewee import SqliteDatabase
 
 from quickcart.models import ALL_MODELS
+from quickcart.stockcrypt import StockKey
 
 log = logging.getLogger(__name__)
 
@@ -44,12 +45,74 @@ def _add_payment_mismatch_columns(db: SqliteDatabase) -> None:
         db.execute_sql('ALTER TABLE "order" ADD COLUMN "mismatch" TEXT')
     if "mismatch_resolution" not in columns:
         db.execute_sql('ALTER TABLE "order" ADD COLUMN "mismatch_resolution" VARCHAR(16)')
+# Frozen at the shape schema version 4 gave it: later steps change it with steps of their own.
+_SEALED_STOCK_LINE_TABLE = (
+    'CREATE TABLE "stock_line" ("id" INTEGER NOT NULL PRIMARY KEY, "product_id" INTEGER NOT NULL, '
+    '"sealed" BLOB NOT NULL, "digest" BLOB NOT NULL, "state" VARCHAR(16) NOT NULL '
+    "CHECK (state IN ('available', 'reserved', 'sold')), \"order_id\" INTEGER, \"created_at\" DATETIME NOT NULL, "
+    '"sold_at" DATETIME, FOREIGN KEY ("product_id") REFERENCES "product" ("id") ON DELETE RESTRICT, '
+    'FOREIGN KEY ("order_id") REFERENCES "order" ("id") ON DELETE RESTRICT)')
+_SEALED_STOCK_LINE_INDEXES = (
+    'CREATE INDEX "stock_line_product_id" ON "stock_line" ("product_id")',
+    'CREATE INDEX "stock_line_order_id" ON "stock_line" ("order_id")',
+    'CREATE UNIQUE INDEX "stock_line_product_id_digest" ON "stock_line" ("product_id", "digest")',
+    'CREATE INDEX "stock_line_product_id_state_id" ON "stock_line" ("product_id", "state", "id")',
+)
+_CLEAR_TEXT_INDEXES = ("stock_line_product_id", "stock_line_order_id", "stock_line_product_id_content",
+                       "stock_line_product_id_state_id")
+SEAL_BATCH = 5000
+
+
+def _seal_stock_lines(db: SqliteDatabase) -> None:
+    """Replace every clear-text stock line by its sealed form and keyed hash, in place.
+
+    The table is rebuilt (SQLite cannot drop the old NOT NULL column
+    everywhere we run), copying the lines in batches so a million of them
+    never sit in memory at once. ``secure_delete`` makes SQLite overwrite the
+    dropped clear text with zeros instead of leaving it in free pages, where
+    a copy of the file would still show it.
+    """
+    from quickcart import stock_key
+
+    key = stock_key.current()
+    zeroing = db.execute_sql("PRAGMA secure_delete").fetchone()[0]
+    db.execute_sql("PRAGMA secure_delete = ON")
+    try:
+        _rebuild_stock_lines_sealed(db, key)
+    finally:
+        db.execute_sql(f"PRAGMA secure_delete = {int(zeroing)}")
+    stock_key.record_key(key)
+
+
+def _rebuild_stock_lines_sealed(db: SqliteDatabase, key: StockKey) -> None:
+    for index in _CLEAR_TEXT_INDEXES:
+        db.execute_sql(f'DROP INDEX IF EXISTS "{index}"')
+    db.execute_sql('ALTER TABLE "stock_line" RENAME TO "stock_line_clear_text"')
+    db.execute_sql(_SEALED_STOCK_LINE_TABLE)
+    after = 0
+    while True:
+        rows = db.execute_sql('SELECT id, product_id, content, state, order_id, created_at, sold_at '
+                              'FROM "stock_line_clear_text" WHERE id > ? ORDER BY id LIMIT ?',
+                              (after, SEAL_BATCH)).fetchall()
+        if not rows:
+            break
+        after = rows[-1][0]
+        db.cursor().executemany(
+            'INSERT INTO "stock_line" (id, product_id, sealed, digest, state, order_id, created_at, sold_at) '
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(line_id, product_id, key.seal(product_id, content), key.digest(product_id, content), state, order_id,
+              created_at, sold_at)
+             for line_id, product_id, content, state, order_id, created_at, sold_at in rows])
+    db.execute_sql('DROP TABLE "stock_line_clear_text"')
+    for statement in _SEALED_STOCK_LINE_INDEXES:
+        db.execute_sql(statement)
 
 
 STEPS: list[Step] = [
     (1, "initial schema", _create_all),
     (2, "index the orders the background jobs look for", _index_orders_for_background_jobs),
     (3, "remember payment mismatches on the order", _add_payment_mismatch_columns),
+    (4, "seal the stock lines with the stock key", _seal_stock_lines),
 ]
 
 SCHEMA_VERSION = STEPS[-1][0]
@@ -83,6 +146,10 @@ def migrate(db: SqliteDatabase) -> int:
             continue
         _run_step(db, version, step)
         log.info("database migrated to schema version %d (%s)", version, description)
+    if found < SCHEMA_VERSION:
+        # What the old schema held (clear-text stock lines among it) must not
+        # linger in the write-ahead log either.
+        db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     return found
 
 

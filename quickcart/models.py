@@ -13,6 +13,7 @@ from peewee import (
     SQL,
     AutoField,
     BigIntegerField,
+    BlobField,
     BooleanField,
     CharField,
     Check,
@@ -188,9 +189,12 @@ class OrderItem(BaseModel):
 
 
 class StockLine(BaseModel):
+    """One deliverable item. Its text is only ever stored sealed (:mod:`quickcart.stockcrypt`);
+    :func:`quickcart.stock.line_text` opens it."""
     id = AutoField()
     product = ForeignKeyField(Product, backref="stock_lines", on_delete="RESTRICT")
-    content = TextField()
+    sealed = BlobField()  # AES-GCM under the stock key, never the clear text
+    digest = BlobField()  # keyed hash of the text, for the duplicate check
     state = CharField(max_length=16, default=AVAILABLE,
                       constraints=[Check("state IN ('available', 'reserved', 'sold')")])
     order = ForeignKeyField(Order, null=True, backref="stock_lines", on_delete="RESTRICT")
@@ -199,8 +203,9 @@ class StockLine(BaseModel):
 
     class Meta:
         indexes = (
-            # A credential is never sold twice: a product never holds the same line twice.
-            (("product", "content"), True),
+            # A credential is never sold twice: a product never holds the same line
+            # twice. Compared by keyed hash, since nobody may read the lines back.
+            (("product", "digest"), True),
             (("product", "state", "id"), False),
             (("order",), False),
         )

@@ -5,6 +5,11 @@ available, reserved for exactly one order, or sold to exactly one order, and
 it never leaves the product: a line equal to any line the product ever had
 is refused as a duplicate, so a credential is never sold twice.
 
+The text of a line is stored sealed with the shop's stock key
+(:mod:`quickcart.stockcrypt`, :mod:`quickcart.stock_key`): the duplicate check
+compares keyed hashes, and only :func:`delivered_lines` (and :func:`line_text`)
+ever open a line again, for the order it was sold to.
+
 ``Product.stock_count`` mirrors the number of available lines and is moved
 in the same transaction as the lines; :func:`verify_counts` checks it.
 
@@ -14,16 +19,20 @@ transactions.
 """
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from peewee import fn
 
-from quickcart import audit
+from quickcart import audit, stock_key
 from quickcart.db import database, immediate
 from quickcart.models import AVAILABLE, CANCELLED, EXPIRED, RESERVED, SOLD, Order, Product, StockLine
+from quickcart.stockcrypt import UnreadableLine
 from quickcart.timeutil import utcnow
+
+log = logging.getLogger(__name__)
 
 MAX_LINE_CHARS = 4000
 IMPORT_BATCH = 5000
@@ -95,13 +104,26 @@ def add_lines(product_id: int, lines: Iterable[str], batch_size: int = IMPORT_BA
     return result
 
 
+def sealed_rows(product_id: int, lines: list[str], state: str = AVAILABLE) -> list[tuple]:
+    """``(product_id, sealed, digest, state)`` for each line, ready for an INSERT.
+
+    Sealing is done before the write transaction: it is CPU work that must
+    not hold the write lock.
+    """
+    key = stock_key.current()
+    return [(product_id, sealed, digest, state) for sealed, digest in key.seal_many(product_id, lines)]
+
+
 def _insert_batch(product_id: int, batch: list[str], result: ImportResult, actor_id: int | None) -> None:
+    rows = sealed_rows(product_id, batch)
     now = utcnow()
+    stamp = now.isoformat(" ")  # as sqlite3 would write the datetime, once instead of per row
     with immediate():
+        stock_key.record_key(stock_key.current())
         before = database.connection().total_changes
         database.cursor().executemany(
-            "INSERT OR IGNORE INTO stock_line (product_id, content, state, created_at) VALUES (?, ?, ?, ?)",
-            [(product_id, content, AVAILABLE, now) for content in batch])
+            "INSERT OR IGNORE INTO stock_line (product_id, sealed, digest, state, created_at) VALUES (?, ?, ?, ?, ?)",
+            [row + (stamp,) for row in rows])
         added = database.connection().total_changes - before
         if added:
             Product.update(stock_count=Product.stock_count + added, updated_at=now).where(
@@ -168,11 +190,33 @@ def sold_count(order: Order, product_id: int) -> int:
                                     & (StockLine.state == SOLD)).count()
 
 
-def delivered_lines(order: Order) -> list[str]:
-    """The lines sold to ``order``, in a stable order."""
-    return [row[0] for row in StockLine.select(StockLine.content)
+def delivered_lines(order: Order) -> list[str | None]:
+    """The text of the lines sold to ``order``, in a stable order.
+
+    A line that cannot be opened (sealed with a stock key that was declared
+    lost) is None, for the reader to be told so, instead of failing the
+    whole delivery (:func:`quickcart.views.goods_lines`).
+    """
+    rows = (StockLine.select(StockLine.id, StockLine.product, StockLine.sealed)
             .where((StockLine.order == order.id) & (StockLine.state == SOLD))
-            .order_by(StockLine.id).tuples()]
+            .order_by(StockLine.id).tuples())
+    key = stock_key.current()
+    lines, unreadable = [], []
+    for line_id, product_id, sealed in rows:
+        try:
+            lines.append(key.open(product_id, bytes(sealed)))
+        except UnreadableLine as exc:
+            unreadable.append((line_id, str(exc)))
+            lines.append(None)
+    if unreadable:
+        log.error("order %s: %d sold line(s) cannot be opened with stock key %s (line %d: %s)", order.invoice_id,
+                  len(unreadable), key.id, unreadable[0][0], unreadable[0][1])
+    return lines
+
+
+def line_text(line: StockLine) -> str:
+    """The text of one line (for checks and tests; customers get theirs through :func:`delivered_lines`)."""
+    return stock_key.current().open(line.product_id, bytes(line.sealed))
 
 
 def counts(product_id: int) -> StockCounts:

@@ -238,6 +238,9 @@ def purchase_success(order, items, goods_inline: str | None) -> str:
     return "\n".join(lines)
 
 
+# In place of a sold line whose text can no longer be opened (the shop's stock key was lost).
+
+
 def goods_document_caption(invoice_id: str) -> str:
     return f"🔑 Barang untuk invoice <code>{e(invoice_id)}</code>"
 

@@ -120,6 +120,11 @@ def purchase_success(say: Speaker, order, items, goods_inline: str | None) -> st
     return "\n".join(lines)
 
 
+def goods_lines(say: Speaker, lines: Iterable[str | None]) -> list[str]:
+    """Delivered lines as the reader sees them; one that can no longer be opened says so."""
+    return [line if line is not None else say.plain("delivery.unreadable_line") for line in lines]
+
+
 def late_payment_credited(say: Speaker, order, balance: int) -> str:
     fee_part = say("delivery.late_credited_fee", fee=order.charged_fee) if order.charged_fee else ""
     return say("delivery.late_credited", invoice=order.invoice_id, amount=order.total_bill,

@@ -243,7 +243,7 @@ def order(app: App, message: types.Message, command: CommandText) -> None:
                                                  reports.order_trail(order)))
     if not order.is_purchase or order.status != "paid":
         return
-    goods = stock.delivered_lines(order)
+    goods = views.goods_lines(app.say(), stock.delivered_lines(order))
     if not goods:
         reply(app, message, admin_texts.NO_GOODS)
     elif len(admin_texts.goods_inline(goods)) <= GOODS_INLINE_CHARS:

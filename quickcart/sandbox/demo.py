@@ -95,12 +95,13 @@ SAMPLE_CATALOGUE: tuple[SampleProduct, ...] = (
 
 def seed_catalogue(db_path: Path) -> tuple[int, int, int]:
     """Add the sample products and their stock through the domain; returns the counts."""
-    from quickcart import catalogue, stock
+    from quickcart import catalogue, stock, stock_key
     from quickcart.db import close_database, database, open_database
     from quickcart.migrations import migrate
 
     open_database(db_path)
     try:
+        stock_key.unlock_beside(db_path)
         migrate(database)
         lines = 0
         for sample in SAMPLE_CATALOGUE:
@@ -141,18 +142,49 @@ def copy_database(source: Path, destination: Path) -> None:
         raise DemoError(f"the copy of {source} failed its integrity check ({verdict}); try again")
 
 
+def copy_stock_key(catalogue_from: Path, copied_db: Path) -> None:
+    """Put the owner's stock key next to the copy, so the demo shop can open the copied stock lines.
+
+    From the owner's config (its ``stock_key`` value or ``stock_key_file``),
+    else the key file next to their database. Without one the demo shop
+    says which key it needs and stops.
+    """
+    from quickcart.config import DEFAULT_STOCK_KEY_FILE
+    from quickcart.stockcrypt import write_key_file
+
+    source = database_of(catalogue_from)
+    key_text, key_file = "", source.with_name(DEFAULT_STOCK_KEY_FILE)
+    if catalogue_from.suffix.lower() == ".ini":
+        section = _ini_section(catalogue_from, "database")
+        key_text = section.get("stock_key", "").strip()
+        if section.get("stock_key_file", "").strip():
+            key_file = _relative_to(catalogue_from, section["stock_key_file"].strip())
+    if not key_text and key_file.is_file():
+        key_text = key_file.read_text(encoding="ascii", errors="replace").strip()
+    if key_text:
+        copied_db.parent.mkdir(parents=True, exist_ok=True)
+        write_key_file(copied_db.with_name(DEFAULT_STOCK_KEY_FILE), key_text)
+
+
+def _ini_section(path: Path, name: str) -> dict[str, str]:
+    import configparser
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(path, encoding="utf-8")
+    return dict(parser[name]) if parser.has_section(name) else {}
+
+
+def _relative_to(config_path: Path, raw: str) -> Path:
+    candidate = Path(raw).expanduser()
+    return candidate if candidate.is_absolute() else (config_path.parent / candidate).resolve()
+
+
 def database_of(path: Path) -> Path:
     """The database file named by ``path``: a config.ini (its [database] path) or the file itself."""
     if path.suffix.lower() != ".ini":
         return path
-    import configparser
-
     from quickcart.config import DEFAULTS
-    parser = configparser.ConfigParser(interpolation=None)
-    parser.read(path, encoding="utf-8")
-    raw = parser.get("database", "path", fallback=DEFAULTS["database"]["path"]).strip()
-    candidate = Path(raw).expanduser()
-    return candidate if candidate.is_absolute() else (path.parent / candidate).resolve()
+    raw = _ini_section(path, "database").get("path", DEFAULTS["database"]["path"]).strip()
+    return _relative_to(path, raw or DEFAULTS["database"]["path"])
 
 
 class DemoError(Exception):
@@ -215,6 +247,7 @@ def stage(output_dir: Path, stream=None, catalogue_from: Path | None = None,
         else:
             source = database_of(catalogue_from)
             copy_database(source, shop.db_path)
+            copy_stock_key(catalogue_from, shop.db_path)
             described = f"a copy of {source} (the original is not touched)"
         cleanup.callback(_stop_shop, shop, out, output_dir)
         shop.start(timeout=30)

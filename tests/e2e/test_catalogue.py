@@ -9,7 +9,7 @@ from tests.e2e.journey import open_product, start
 
 def test_inactive_products_and_empty_categories_are_hidden(shop, telegram):
     shop.add_product(name="Netflix", category="Streaming", lines=["n1"])
-    hidden = shop.add_product(name="Canva Pro", category="Desain", lines=["c1"])
+    hidden = shop.add_product(name="Canva Pro", category="Desain", lines=["canva-pro-akun-01"])
     catalogue.set_active(ADMIN_ID, hidden.id, False)
     shop.add_product(name="Spotify", category="Musik", lines=[])
     mira = telegram.user(8301, "Mira")

@@ -114,13 +114,14 @@ def test_play_mode_lets_the_owner_buy_by_typing_numbers_and_pay(tmp_path):
 
 
 def test_play_mode_on_a_copy_of_the_owners_database_never_changes_it(tmp_path):
-    from quickcart import catalogue, stock
+    from quickcart import catalogue, stock, stock_key
     from quickcart.db import close_database, database, open_database
     from quickcart.migrations import migrate
 
     owner_dir = tmp_path / "owner"
     owner_db = owner_dir / "data" / "quickcart.db"
     open_database(owner_db)
+    stock_key.unlock_beside(owner_db)  # the owner's key, data/quickcart.key: the demo copies it with the database
     migrate(database)
     product = catalogue.add_product(1, "Kopi Kenangan Voucher 25K", "Voucher Makanan", 25_000, 24_000)
     stock.add_lines(product.id, ["KOPI-25K-0001", "KOPI-25K-0002"])

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 
-from quickcart import balance, catalogue, texts, users
+from quickcart import balance, catalogue, stock_key, texts, users
 from quickcart.models import (
     AVAILABLE,
     EXPIRED,
@@ -255,7 +255,8 @@ def test_a_payment_landing_as_the_shop_cancels_delivers_the_payers_own_line(shop
     assert LINES[0] in goods.plain_text()
     settled = Order.get_by_id(order.id)
     assert (settled.status, settled.paid_late, settled.settlement) == (PAID, False, "delivered")
-    line = StockLine.get(StockLine.content == LINES[0])
+    line = StockLine.get((StockLine.product == product.id)
+                         & (StockLine.digest == stock_key.current().digest(product.id, LINES[0])))
     assert (line.state, line.order_id) == (SOLD, order.id)
     assert not any("dibatalkan" in m.plain_text() for m in joko.messages if m.from_bot)
     assert User.get_by_id(joko.id).account_balance == 0, "the goods, not a credit"

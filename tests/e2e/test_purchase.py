@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import threading
 
-from quickcart import texts
+from quickcart import stock, texts
 from quickcart.models import AVAILABLE, PAID, RESERVED, SOLD, Order, Product, StockLine
 from tests.e2e.journey import decode_qr, invoice_of, pay_by_qris, start
 
@@ -11,7 +11,8 @@ LINES = [f"email:buyer{i}@mail.test password:Rahasia-{i:04d}-xyz" for i in range
 
 
 def goods_of(order: Order) -> list[str]:
-    return [line.content for line in StockLine.select().where(StockLine.order == order.id).order_by(StockLine.id)]
+    lines = StockLine.select().where(StockLine.order == order.id).order_by(StockLine.id)
+    return [stock.line_text(line) for line in lines]
 
 
 def test_a_customer_buys_two_and_receives_exactly_the_two_lines_sold_to_the_order(shop, telegram, pakasir):

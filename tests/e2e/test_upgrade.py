@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 from quickcart import texts
 from quickcart.migrations import SCHEMA_VERSION
 from quickcart.sandbox.launcher import ENTRY_POINT, ShopProcess
+from quickcart.stockcrypt import read_key_file
 from tests.e2e.journey import start
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "schema_v1.db"
@@ -34,6 +36,7 @@ def test_the_shop_starts_on_a_version_1_database_and_serves_its_catalogue(tmp_pa
     shutil.copyfile(FIXTURE, shop.db_path)
     before = counts(shop.db_path)
     sold_before = rows(shop.db_path, "SELECT id, content, order_id FROM stock_line WHERE state = 'sold'")
+    clear_text = [line for (line,) in rows(shop.db_path, "SELECT content FROM stock_line")]
     shop.start()
     try:
         alice = telegram.user(7001, "Alice")  # a customer from the old database
@@ -47,9 +50,18 @@ def test_the_shop_starts_on_a_version_1_database_and_serves_its_catalogue(tmp_pa
     finally:
         assert shop.stop() == 0
     assert rows(shop.db_path, "PRAGMA user_version")[0][0] == SCHEMA_VERSION
-    assert counts(shop.db_path) == before
-    assert rows(shop.db_path, "SELECT id, content, order_id FROM stock_line WHERE state = 'sold'") == sold_before
+    assert counts(shop.db_path) == {**before, "setting": before["setting"] + 1}  # + the stock key's id
     assert rows(shop.db_path, "SELECT account_balance FROM user WHERE id = 7002") == [(100_000,)]
+    # The lines were sealed in place with a key generated for this shop, next to the database.
+    key_file = shop.db_path.with_name("quickcart.key")
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert "generated a new stock key" in shop.logs() and "apart from your backups" in shop.logs()
+    key = read_key_file(key_file)
+    sold = rows(shop.db_path, "SELECT id, product_id, sealed, order_id FROM stock_line WHERE state = 'sold'")
+    assert [(line_id, key.open(product_id, sealed), order_id) for line_id, product_id, sealed, order_id in sold] \
+        == sold_before
+    raw = b"".join(path.read_bytes() for path in shop.db_path.parent.glob("quickcart.db*"))
+    assert clear_text and not [line for line in clear_text if line.encode() in raw]
 
 
 def test_the_shop_refuses_a_database_from_a_newer_version_with_one_line(tmp_path, telegram, pakasir):

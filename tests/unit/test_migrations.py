@@ -14,7 +14,7 @@ from peewee import TextField
 from playhouse.migrate import SqliteMigrator
 from playhouse.migrate import migrate as run_operations
 
-from quickcart import migrations
+from quickcart import migrations, stock_key
 from quickcart.db import close_database, database, open_database
 from quickcart.migrations import SchemaError, current_version, migrate
 
@@ -26,14 +26,36 @@ def snapshot(path: Path) -> dict[str, list[tuple]]:
     """Every row of every table, in the fixture's columns, read with plain sqlite3, in a stable order.
 
     Later steps may add columns; what version 1 held must be kept as it was.
+    Stock lines as ``(id, product_id, text, state, order_id, created_at,
+    sold_at)`` whether the file holds them in clear text (before schema
+    version 4) or sealed (opened with the installed stock key).
     """
     connection = sqlite3.connect(str(path))
     try:
-        return {table: connection.execute(
+        rows = {table: connection.execute(
             f'SELECT {", ".join(chr(34) + name + chr(34) for name in columns(FIXTURE, table))} '
-            f'FROM "{table}" ORDER BY 1').fetchall() for table in TABLES}
+            f'FROM "{table}" ORDER BY 1').fetchall() for table in TABLES if table != "stock_line"}
+        # Written by the step that seals the stock lines; what it says is checked in test_stock_key.py.
+        rows["setting"] = [row for row in rows["setting"] if row[0] != stock_key.KEY_ID_SETTING]
+        if "sealed" in columns(path, "stock_line"):
+            key = stock_key.current()
+            rows["stock_line"] = [
+                (line_id, product_id, key.open(product_id, sealed), state, order_id, created_at, sold_at)
+                for line_id, product_id, sealed, state, order_id, created_at, sold_at in connection.execute(
+                    "SELECT id, product_id, sealed, state, order_id, created_at, sold_at FROM stock_line ORDER BY 1")]
+        else:
+            rows["stock_line"] = connection.execute(
+                "SELECT id, product_id, content, state, order_id, created_at, sold_at FROM stock_line ORDER BY 1"
+            ).fetchall()
+        return rows
     finally:
         connection.close()
+
+
+def open_shop_database(path: Path) -> None:
+    """Bind the database and its stock key (generated next to it when it has none yet), as the shop does."""
+    open_database(path)
+    stock_key.unlock_beside(path)
 
 
 def user_version(path: Path) -> int:
@@ -85,7 +107,7 @@ def test_the_fixture_is_a_version_1_database_with_rows_in_every_table():
 
 def test_a_version_1_database_opens_at_the_current_version_with_every_row_kept(v1_copy):
     before = snapshot(v1_copy)
-    open_database(v1_copy)
+    open_shop_database(v1_copy)
     assert migrate(database) == 1
     assert current_version(database) == migrations.SCHEMA_VERSION
     close_database()
@@ -95,7 +117,7 @@ def test_a_version_1_database_opens_at_the_current_version_with_every_row_kept(v
 def test_a_new_step_upgrades_the_fixture_and_keeps_the_rows(v1_copy, future_step):
     future_step()
     before = snapshot(v1_copy)
-    open_database(v1_copy)
+    open_shop_database(v1_copy)
     assert migrate(database) == 1
     close_database()
 
@@ -117,7 +139,7 @@ def test_a_step_that_leaves_dangling_rows_is_not_applied(v1_copy, future_step):
 
     future_step(drop_a_sold_product)
     before = snapshot(v1_copy)
-    open_database(v1_copy)
+    open_shop_database(v1_copy)
     with pytest.raises(SchemaError, match="pointing at nothing"):
         migrate(database)
     assert database.execute_sql("PRAGMA foreign_keys").fetchone()[0] == 1
@@ -127,7 +149,7 @@ def test_a_step_that_leaves_dangling_rows_is_not_applied(v1_copy, future_step):
 
 def test_migrating_twice_changes_nothing_the_second_time(v1_copy, future_step):
     future_step()
-    open_database(v1_copy)
+    open_shop_database(v1_copy)
     migrate(database)
     once = snapshot(v1_copy)
     assert migrate(database) == migrations.SCHEMA_VERSION
@@ -142,7 +164,7 @@ def test_an_interrupted_step_leaves_the_version_and_the_schema_unchanged(v1_copy
 
     future_step(add_column_then_crash)
     before = snapshot(v1_copy)
-    open_database(v1_copy)
+    open_shop_database(v1_copy)
     with pytest.raises(RuntimeError, match="power cut"):
         migrate(database)
     close_database()
@@ -151,7 +173,7 @@ def test_an_interrupted_step_leaves_the_version_and_the_schema_unchanged(v1_copy
     assert snapshot(v1_copy) == before
 
     future_step()  # the next start, with the step working, resumes where it stopped
-    open_database(v1_copy)
+    open_shop_database(v1_copy)
     assert migrate(database) == migrations.SCHEMA_VERSION - 1
     close_database()
     assert user_version(v1_copy) == migrations.SCHEMA_VERSION and "note" in columns(v1_copy, "product")
@@ -162,7 +184,7 @@ def test_a_database_newer_than_the_code_is_refused_and_left_alone(v1_copy):
     connection.execute("PRAGMA user_version = 99")
     connection.close()
     before = snapshot(v1_copy)
-    open_database(v1_copy)
+    open_shop_database(v1_copy)
     with pytest.raises(SchemaError, match=r"schema version 99 is newer than this QuickCart understands"):
         migrate(database)
     close_database()
@@ -183,7 +205,7 @@ def test_a_foreign_database_without_a_version_is_refused(tmp_path):
 
 
 def test_an_upgraded_database_has_the_indexes_the_background_jobs_need(v1_copy):
-    open_database(v1_copy)
+    open_shop_database(v1_copy)
     migrate(database)
     undelivered = database.execute_sql(
         'EXPLAIN QUERY PLAN SELECT id FROM "order" WHERE status = ? AND delivered_at IS NULL', ("paid",)).fetchall()

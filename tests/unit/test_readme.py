@@ -139,6 +139,9 @@ QUOTED_LOG_LINES = {
     "too many failed attempts": "quickcart/web.py",
     "%s: %d rejected in the last minute (%s)": "quickcart/rejections.py",
     "%s: 1 rejected (%s)": "quickcart/rejections.py",
+    "generated a new stock key %s in %s: keep a copy": "quickcart/stock_key.py",
+    "are sealed with key ": "quickcart/stock_key.py",
+    "a stock key rotation was interrupted; run the rotate-key command again": "quickcart/stock_key.py",
 }
 
 

@@ -54,7 +54,8 @@ def test_reserve_takes_oldest_lines_and_release_returns_them(netflix):
     buyer = make_user(10)
     order = orders.create_purchase(buyer, netflix.id, 2, method=QRIS, fees=orders.FeePolicy(70, 310),
                                    ttl_minutes=10, max_quantity=10, chat_id=10)
-    reserved = [line.content for line in StockLine.select().where(StockLine.state == RESERVED).order_by(StockLine.id)]
+    lines = StockLine.select().where(StockLine.state == RESERVED).order_by(StockLine.id)
+    reserved = [stock.line_text(line) for line in lines]
     assert reserved == ["line0", "line1"]
     assert Product.get_by_id(netflix.id).stock_count == 3
     assert orders.close(order, "cancelled")
