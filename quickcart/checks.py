@@ -139,7 +139,20 @@ def data_findings() -> list[Finding]:
     from quickcart import balance, stock
     from quickcart.db import database
     from quickcart.migrations import SCHEMA_VERSION, current_version
-    from quickcart.models import PAID, PENDING, PURCHASE, QRIS, RESERVED, SOLD, Order, OrderItem, StockLine, User
+    from quickcart.models import (
+        CREDITED,
+        DELIVERED,
+        PAID,
+        PENDING,
+        PURCHASE,
+        QRIS,
+        RESERVED,
+        SOLD,
+        Order,
+        OrderItem,
+        StockLine,
+        User,
+    )
     from quickcart.timeutil import utcnow
 
     findings = []
@@ -171,7 +184,7 @@ def data_findings() -> list[Finding]:
                  .join(ordered, JOIN.LEFT_OUTER, on=(ordered.c.order_id == Order.id))
                  .join(sold, JOIN.LEFT_OUTER, on=(sold.c.order_id == Order.id))
                  .where((Order.status == PAID) & (Order.kind == PURCHASE)).tuples()
-                 if not (settlement == "credited" or (settlement == "delivered" and units == lines))]
+                 if not (settlement == CREDITED or (settlement == DELIVERED and units == lines))]
     findings.append(Finding(not unsettled, "settlement",
                             "every paid purchase has its lines sold to it or its payment credited"
                             if not unsettled else f"{len(unsettled)} paid purchase(s) neither delivered nor "

@@ -118,7 +118,7 @@ class Delivery:
         if order.is_topup:
             self._sender.send_text(chat_id, say("delivery.topup_success", invoice=order.invoice_id,
                                                 amount=order.subtotal, balance=user.account_balance))
-        elif order.settlement == "credited":
+        elif order.is_credited:
             if stock.delivered_lines(order):
                 send_goods(self._sender, say, chat_id, order)
             if order.mismatch:

@@ -42,6 +42,10 @@ TOPUP = "topup"
 QRIS = "qris"
 BALANCE = "balance"
 
+# Order.settlement: how a paid purchase was settled
+DELIVERED = "delivered"  # its lines were sold to it
+CREDITED = "credited"  # what was paid went to the balance (late payment, no stock; or an admin's decision)
+
 # StockLine.state
 AVAILABLE = "available"
 RESERVED = "reserved"
@@ -164,6 +168,10 @@ class Order(BaseModel):
     @property
     def is_purchase(self) -> bool:
         return self.kind == PURCHASE
+
+    @property
+    def is_credited(self) -> bool:
+        return self.settlement == CREDITED
 
     @property
     def charged_fee(self) -> int:

@@ -182,7 +182,7 @@ class PaymentNotices:
             for item in items:
                 self._check_low_stock(Product.get_by_id(item.product_id))
         if order.paid_late:
-            outcome = "notice.late_credited" if order.settlement == "credited" else "notice.late_delivered"
+            outcome = "notice.late_credited" if order.is_credited else "notice.late_delivered"
             self._notifier.notify(lambda say: say("notice.late", invoice=order.invoice_id,
                                                   outcome=say.plain(outcome)))
         self._delivery.deliver_async(order.id)

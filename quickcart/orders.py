@@ -84,6 +84,25 @@ class FeePolicy:
         return qris_fee(amount, self.percent_bp, self.flat)
 
 
+@dataclass(frozen=True)
+class Quote:
+    """What a purchase costs: shown on the summary and charged at checkout, from this one place."""
+    price: int  # per unit, for the buyer's tier
+    quantity: int
+    subtotal: int
+    fee: int  # the QRIS fee (0 from the balance)
+
+    @property
+    def total(self) -> int:
+        return self.subtotal + self.fee
+
+
+def quote(product: Product, user: User, quantity: int, fees: FeePolicy, method: str = QRIS) -> Quote:
+    price = product.price_for(user)
+    subtotal = price * quantity
+    return Quote(price, quantity, subtotal, fees.fee(subtotal) if method == QRIS else 0)
+
+
 def new_invoice_id() -> str:
     """``TRX`` + Jakarta date + 6 random characters, e.g. ``TRX20241228ABC123``."""
     suffix = "".join(secrets.choice(_INVOICE_ALPHABET) for _ in range(6))
@@ -148,20 +167,18 @@ def create_purchase(user: User, product_id: int, quantity: int, *, method: str, 
         if product is None:
             raise ProductUnavailable(f"product {product_id} unavailable")
         user = User.get_by_id(user.id)  # the tier as it is now, not as the button saw it
-        price = product.price_for(user)
-        subtotal = price * quantity
-        if quoted_subtotal is not None and subtotal != quoted_subtotal:
-            raise PriceChanged(subtotal)
-        fee = fees.fee(subtotal) if method == QRIS else 0
-        if method == QRIS and subtotal + fee < minimum_amount:
-            raise BelowGatewayMinimum(subtotal + fee, minimum_amount)
+        cost = quote(product, user, quantity, fees, method)
+        if quoted_subtotal is not None and cost.subtotal != quoted_subtotal:
+            raise PriceChanged(cost.subtotal)
+        if method == QRIS and cost.total < minimum_amount:
+            raise BelowGatewayMinimum(cost.total, minimum_amount)
         order = _create_order(
-            user=user.id, kind=PURCHASE, subtotal=subtotal, fee=fee, gateway_amount=subtotal + fee,
-            total_bill=subtotal + fee, payment_method=method, status=PENDING, chat_id=chat_id,
+            user=user.id, kind=PURCHASE, subtotal=cost.subtotal, fee=cost.fee, gateway_amount=cost.total,
+            total_bill=cost.total, payment_method=method, status=PENDING, chat_id=chat_id,
             checkout_token=checkout_token,
             expires_at=utcnow() + timedelta(minutes=ttl_minutes) if method == QRIS else None)
         OrderItem.create(order=order, product=product, product_name=product.name, quantity=quantity,
-                         price_per_unit=price)
+                         price_per_unit=cost.price)
         stock.reserve(product, quantity, order)
     return order
 

@@ -56,6 +56,8 @@ from quickcart.logging_setup import correlation, current_correlation_id
 from quickcart.models import (
     BALANCE,
     CANCELLED,
+    CREDITED,
+    DELIVERED,
     EXPIRED,
     PAID,
     PENDING,
@@ -75,8 +77,6 @@ ABANDONED_CHECKOUT = timedelta(minutes=2)  # pending without a QR this long: the
 RETRY_UNKNOWN_SECONDS = 15.0  # an order the gateway could not be asked about waits this long in the jobs
 JOB_WORKERS = 8
 
-DELIVERED = "delivered"
-CREDITED = "credited"
 
 
 class Outcome(Enum):

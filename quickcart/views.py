@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from quickcart.i18n import Speaker
-from quickcart.models import BALANCE, TOPUP
+from quickcart.models import BALANCE, EXPIRED, TOPUP
 
 
 def welcome(say: Speaker, name: str, shop: str) -> str:
@@ -71,15 +71,15 @@ def stock_short(say: Speaker, available: int) -> str:
     return say.plain("shop.stock_short", available=available) if available > 0 else say.plain("shop.stock_gone")
 
 
-def choose_payment(say: Speaker, product_name: str, quantity: int, price: int, subtotal: int, fee: int,
-                   balance: int, balance_enough: bool) -> str:
+def choose_payment(say: Speaker, product_name: str, cost, balance: int, balance_enough: bool) -> str:
+    """The order summary: ``cost`` is the :class:`~quickcart.orders.Quote` the buttons will charge."""
     lines = [
         say("checkout.summary_title"),
-        say("checkout.summary_item", name=product_name, quantity=quantity, price=price),
-        say("checkout.summary_subtotal", subtotal=subtotal),
+        say("checkout.summary_item", name=product_name, quantity=cost.quantity, price=cost.price),
+        say("checkout.summary_subtotal", subtotal=cost.subtotal),
         "",
-        say("checkout.summary_qris", total=subtotal + fee, fee=fee),
-        say("checkout.summary_balance", subtotal=subtotal, balance=balance) if balance_enough
+        say("checkout.summary_qris", total=cost.total, fee=cost.fee),
+        say("checkout.summary_balance", subtotal=cost.subtotal, balance=balance) if balance_enough
         else say("checkout.summary_balance_short", balance=balance),
         say("checkout.summary_choose"),
     ]
@@ -103,7 +103,7 @@ def qr_caption(say: Speaker, order, items) -> str:
 
 
 def order_closed_caption(say: Speaker, order) -> str:
-    key = "payment.closed_expired" if order.status == "expired" else "payment.closed_cancelled"
+    key = "payment.closed_expired" if order.status == EXPIRED else "payment.closed_cancelled"
     return say(key, invoice=order.invoice_id)
 
 
@@ -166,7 +166,7 @@ def order_detail(say: Speaker, order, items) -> str:
         lines.append(say("history.order_fee", fee=order.charged_fee))
     total = "history.order_total_balance" if order.payment_method == BALANCE else "history.order_total_qris"
     lines.append(say(total, total=order.total_bill))
-    if order.settlement == "credited":
+    if order.is_credited:
         lines.append(say("history.order_credited"))
     return "\n".join(lines)
 

@@ -24,7 +24,7 @@ def history_screen(say: Speaker, user: User, page: int) -> Screen:
 
 
 def _shows_goods(order: Order) -> bool:
-    return order.status == PAID and order.is_purchase and order.settlement != "credited"
+    return order.status == PAID and order.is_purchase and not order.is_credited
 
 
 def order_screen(say: Speaker, order: Order, page: int) -> Screen:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from telebot import types
 
-from quickcart import catalogue, users, views
+from quickcart import catalogue, orders, users, views
 from quickcart.callbacks import Callback, encode
 from quickcart.handlers.context import App, inline
 from quickcart.handlers.screens import (
@@ -67,18 +67,16 @@ def card_screen(say: Speaker, product, quantity: int, user: User) -> Screen:
 
 
 def payment_choice_screen(app: App, say: Speaker, product, quantity: int, user: User) -> Screen:
-    price = product.price_for(user)
-    subtotal = price * quantity
-    fee = app.payments.fees.fee(subtotal)
-    enough = user.account_balance >= subtotal
+    cost = orders.quote(product, user, quantity, app.payments.fees)
+    enough = user.account_balance >= cost.subtotal
     nonce = new_nonce()
     # The buttons carry the subtotal shown here: a press pays exactly that or nothing.
-    methods = [(say.plain("btn.pay_qris"), encode("pay", "q", product.id, quantity, nonce, subtotal))]
+    methods = [(say.plain("btn.pay_qris"), encode("pay", "q", product.id, quantity, nonce, cost.subtotal))]
     if enough:
-        methods.append((say.plain("btn.pay_balance"), encode("pay", "b", product.id, quantity, nonce, subtotal)))
+        methods.append((say.plain("btn.pay_balance"),
+                        encode("pay", "b", product.id, quantity, nonce, cost.subtotal)))
     rows = [methods, [(say.plain("btn.back"), encode("prod", product.id, quantity))]]
-    text = views.choose_payment(say, product.name, quantity, price, subtotal, fee, user.account_balance, enough)
-    return text, inline(rows)
+    return views.choose_payment(say, product.name, cost, user.account_balance, enough), inline(rows)
 
 
 # --- handlers --------------------------------------------------------------------
