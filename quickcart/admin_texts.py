@@ -241,7 +241,7 @@ def order_detail(order, user, items, events) -> list[str]:
         lines.append(f"📦 {e(item.product_name)} (#{item.product_id}) × {item.quantity} @ {rp(item.price_per_unit)}")
     lines += [f"Subtotal {rp(order.subtotal)} · biaya {rp(order.fee)} · ditagih {rp(order.total_bill)} ({method})",
               f"Nominal Pakasir: {rp(order.gateway_amount)}"
-              + (f" · fee Pakasir {rp(order.pakasir_fee)}" if order.pakasir_fee is not None else ""),
+              + (f" · fee gateway {rp(order.gateway_fee)}" if order.gateway_fee is not None else ""),
               f"Dibuat: {_when(order.created_at)}",
               f"Berlaku s/d: {_when(order.expires_at)}"]
     if order.paid_at:

@@ -108,11 +108,43 @@ def _rebuild_stock_lines_sealed(db: SqliteDatabase, key: StockKey) -> None:
         db.execute_sql(statement)
 
 
+def _order_table_gateway_neutral(db: SqliteDatabase) -> None:
+    """Rebuild ``order`` without the CHECK that allowed only qris/balance, with gateway columns.
+
+    SQLite cannot drop a CHECK constraint in place: the table is made again
+    from its own definition (so this step does not depend on today's
+    model), the rows are copied, and its indexes are made again.
+    """
+    definition = db.execute_sql("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'order'").fetchone()[0]
+    indexes = [sql for (sql,) in db.execute_sql(
+        "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'order' AND sql IS NOT NULL")]
+    old_columns = [column.name for column in db.get_columns("order")]
+    new_definition = (definition
+                      .replace('CREATE TABLE "order"', 'CREATE TABLE "order_v5"', 1)
+                      .replace(" CHECK (payment_method IN ('qris', 'balance'))", "", 1)
+                      .replace('"payment_method" VARCHAR(16) NOT NULL,',
+                               '"payment_method" VARCHAR(16) NOT NULL, "gateway" VARCHAR(32),', 1)
+                      .replace('"pakasir_fee" INTEGER', '"gateway_fee" INTEGER', 1))
+    if new_definition.count('"gateway"') != 1 or '"gateway_fee"' not in new_definition:
+        raise SchemaError("step 5: the order table does not have the shape version 4 gave it; not applied")
+    db.execute_sql(new_definition)
+    targets = ['"gateway_fee"' if name == "pakasir_fee" else f'"{name}"' for name in old_columns]
+    sources = [f'"{name}"' for name in old_columns]
+    db.execute_sql(f'INSERT INTO "order_v5" ({", ".join(targets)}, "gateway") '
+                   f'SELECT {", ".join(sources)}, CASE WHEN payment_number IS NOT NULL '
+                   f"OR payment_method = 'qris' THEN 'pakasir' END FROM \"order\"")
+    db.execute_sql('DROP TABLE "order"')
+    db.execute_sql('ALTER TABLE "order_v5" RENAME TO "order"')
+    for sql in indexes:
+        db.execute_sql(sql)
+
+
 STEPS: list[Step] = [
     (1, "initial schema", _create_all),
     (2, "index the orders the background jobs look for", _index_orders_for_background_jobs),
     (3, "remember payment mismatches on the order", _add_payment_mismatch_columns),
     (4, "seal the stock lines with the stock key", _seal_stock_lines),
+    (5, "orders: any payment method, the gateway and its fee by neutral names", _order_table_gateway_neutral),
 ]
 
 SCHEMA_VERSION = STEPS[-1][0]

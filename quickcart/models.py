@@ -126,11 +126,13 @@ class Order(BaseModel):
     # What the customer is charged: Pakasir's total_payment for QRIS, the
     # subtotal when paid from the balance.
     total_bill = BigIntegerField(constraints=[Check("total_bill > 0")])
-    payment_method = CharField(max_length=16, constraints=[Check("payment_method IN ('qris', 'balance')")])
+    # qris or balance; not a CHECK, so that a gateway offering other methods needs no table rebuild.
+    payment_method = CharField(max_length=16)
+    gateway = CharField(max_length=32, null=True)  # the gateway holding its transaction ("pakasir")
     status = CharField(max_length=16, default=PENDING,
                        constraints=[Check("status IN ('pending', 'paid', 'expired', 'cancelled')")])
     payment_number = TextField(null=True)  # the QRIS string the QR encodes
-    pakasir_fee = BigIntegerField(null=True)
+    gateway_fee = BigIntegerField(null=True)  # the fee the gateway reported for its transaction
     checkout_token = CharField(max_length=32, null=True, unique=True)
     chat_id = BigIntegerField()
     qr_message_id = IntegerField(null=True)
@@ -141,10 +143,6 @@ class Order(BaseModel):
     settlement = CharField(max_length=16, null=True)
     closed_at = DateTimeField(null=True)  # when it expired or was cancelled
     last_checked_at = DateTimeField(null=True)
-    # A payment Pakasir reported for another project, order id or amount:
-    # never delivered automatically; admins decide (deliver, credit, close).
-    mismatch = TextField(null=True)
-    mismatch_resolution = CharField(max_length=16, null=True)
     # Delivery of the success message is at-least-once after the paid commit:
     # claimed before sending, stamped after; a job re-sends stale claims.
     delivery_claimed_at = DateTimeField(null=True)
@@ -152,6 +150,11 @@ class Order(BaseModel):
     delivery_attempts = IntegerField(default=0)
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow)
+    # A payment the gateway reported for another account, order id or amount:
+    # never delivered automatically; admins decide (deliver, credit, close).
+    # (Last, where schema step 3 added them.)
+    mismatch = TextField(null=True)
+    mismatch_resolution = CharField(max_length=16, null=True)
 
     class Meta:
         indexes = (

@@ -203,7 +203,7 @@ def attach_payment(order: Order, payment: Payment, qr_message_id: int | None = N
     expires_at = order.expires_at
     if payment.expired_at is not None and expires_at is not None:
         expires_at = min(expires_at, payment.expired_at)
-    Order.update(payment_number=payment.payment_number, pakasir_fee=payment.fee,
+    Order.update(payment_number=payment.payment_number, gateway_fee=payment.fee, gateway=payment.gateway,
                  total_bill=payment.total_payment, expires_at=expires_at, updated_at=utcnow()).where(
         Order.id == order.id).execute()
     return Order.get_by_id(order.id)

@@ -63,6 +63,7 @@ class Payment:
     total_payment: int  # what the QR charges the customer
     payment_number: str  # the QRIS string the QR encodes
     expired_at: datetime | None  # naive UTC
+    gateway: str = ""  # the name of the gateway that made it
 
 
 @dataclass(frozen=True)

@@ -105,7 +105,7 @@ class MemoryGateway:
             fee = self._fee(amount)
             return Payment(order_id=order_id, amount=amount, fee=fee, total_payment=amount,
                            payment_number=f"00020101021226{order_id}{amount}",
-                           expired_at=utcnow() + timedelta(hours=1))
+                           expired_at=utcnow() + timedelta(hours=1), gateway=self.name)
 
     def detail(self, order_id: str, amount: int, *, quick: bool = False) -> TransactionStatus:
         with self._lock:

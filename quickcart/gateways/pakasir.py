@@ -256,7 +256,8 @@ class PakasirGateway:
         if total < amount:
             raise GatewayUnavailable("transactioncreate: total_payment below amount")
         return Payment(order_id=order_id, amount=amount, fee=fee, total_payment=total,
-                       payment_number=number, expired_at=parse_time(payment.get("expired_at")))
+                       payment_number=number, expired_at=parse_time(payment.get("expired_at")),
+                       gateway=self.name)
 
     def detail(self, order_id: str, amount: int, *, quick: bool = False) -> TransactionStatus:
         """The transaction as Pakasir sees it now.

@@ -21,7 +21,7 @@ USER = SimpleNamespace(id=7001, name=NASTY, username="a_b", bank_id="USR001", is
                        is_banned=True, ban_reason=NASTY, blocked_bot=True, created_at=WHEN, email=NASTY,
                        whatsapp_number="+62 <8>")
 ORDER = SimpleNamespace(id=1, invoice_id="TRX20261127ABC123", is_topup=False, is_purchase=True, subtotal=50_000,
-                        fee=660, total_bill=50_660, gateway_amount=50_660, pakasir_fee=330, payment_method="qris",
+                        fee=660, total_bill=50_660, gateway_amount=50_660, gateway_fee=330, payment_method="qris",
                         status="paid", user_id=7001, created_at=WHEN, expires_at=WHEN, paid_at=WHEN, paid_late=True,
                         closed_at=WHEN, settlement="credited", delivered_at=None, delivery_attempts=2)
 ITEM = SimpleNamespace(product_name=NASTY, product_id=3, quantity=2, price_per_unit=25_000)

@@ -22,6 +22,18 @@ FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "schema_v1.db"
 TABLES = ("user", "product", "order", "order_item", "stock_line", "ledger_entry", "audit_log", "setting")
 
 
+# Columns a later step renamed: (table, name in version 1) → name now.
+RENAMED = {("order", "pakasir_fee"): "gateway_fee"}
+
+
+def _column_now(path: Path, table: str, name: str) -> str:
+    """The column as ``path`` calls it (SQLite would read an unknown quoted name as a string)."""
+    present = columns(path, table)
+    name = name if name in present else RENAMED.get((table, name), name)
+    assert name in present, f"{table}.{name} is gone"
+    return f'"{name}"'
+
+
 def snapshot(path: Path) -> dict[str, list[tuple]]:
     """Every row of every table, in the fixture's columns, read with plain sqlite3, in a stable order.
 
@@ -33,7 +45,7 @@ def snapshot(path: Path) -> dict[str, list[tuple]]:
     connection = sqlite3.connect(str(path))
     try:
         rows = {table: connection.execute(
-            f'SELECT {", ".join(chr(34) + name + chr(34) for name in columns(FIXTURE, table))} '
+            f'SELECT {", ".join(_column_now(path, table, name) for name in columns(FIXTURE, table))} '
             f'FROM "{table}" ORDER BY 1').fetchall() for table in TABLES if table != "stock_line"}
         # Written by the step that seals the stock lines; what it says is checked in test_stock_key.py.
         rows["setting"] = [row for row in rows["setting"] if row[0] != stock_key.KEY_ID_SETTING]
@@ -214,3 +226,52 @@ def test_an_upgraded_database_has_the_indexes_the_background_jobs_need(v1_copy):
     close_database()
     assert "order_status_delivered_at" in str(undelivered)
     assert "order_status_closed_at" in str(recently_closed)
+
+
+FIXTURE_V2 = FIXTURE.with_name("schema_v2.db")
+
+
+def schema_of(path: Path) -> dict[str, list[tuple]]:
+    """Every table's columns as (name, type, not null, primary key), and the index definitions."""
+    connection = sqlite3.connect(str(path))
+    try:
+        tables = [name for (name,) in connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+        shape = {table: [(row[1], row[2], row[3], row[5]) for row in connection.execute(
+            f'PRAGMA table_info("{table}")')] for table in tables}
+        shape["indexes"] = sorted(connection.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL").fetchall())
+        return shape
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize("fixture", [FIXTURE, FIXTURE_V2], ids=["v1", "v2"])
+def test_orders_become_gateway_neutral_keeping_every_order_and_its_gateway_fee(tmp_path, fixture):
+    copy = tmp_path / "quickcart.db"
+    shutil.copyfile(fixture, copy)
+    before = snapshot(copy)
+    open_shop_database(copy)
+    try:
+        migrate(database)
+        assert snapshot(copy) == before
+        rows = database.execute_sql(
+            'SELECT invoice_id, payment_method, gateway, gateway_fee FROM "order" ORDER BY id').fetchall()
+        assert [row[:3] for row in rows] == [("TRX20250115FIX001", "qris", "pakasir"),
+                                             ("TRX20250115FIX002", "qris", "pakasir")]
+        if fixture == FIXTURE_V2:
+            assert rows[0][3] == 1010, "the fee Pakasir reported is kept under its neutral name"
+        # Another gateway's payment method needs no table rebuild any more.
+        database.execute_sql("UPDATE \"order\" SET payment_method = 'va_bca' WHERE id = 2")
+        assert database.execute_sql("PRAGMA foreign_key_check").fetchall() == []
+    finally:
+        close_database()
+    fresh = tmp_path / "fresh.db"
+    open_shop_database(fresh)
+    migrate(database)
+    close_database()
+    assert schema_of(copy) == schema_of(fresh), "an upgraded database has the shape of a new one"
+
+
+def test_the_version_2_fixture_is_what_version_2_left():
+    assert user_version(FIXTURE_V2) == 2 and "pakasir_fee" in columns(FIXTURE_V2, "order")
