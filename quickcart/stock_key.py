@@ -24,7 +24,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -253,9 +253,14 @@ def rotate(config: Config) -> int:
         return _refuse("rotate-key writes the new key to a file, but the key now comes from database.stock_key "
                        "(QUICKCART_DATABASE_STOCK_KEY): save that key in a file, point database.stock_key_file "
                        "at it, remove database.stock_key, then run rotate-key")
+    return _maintain(db, _rotate)
+
+
+def _maintain(db: DatabaseConfig, work: Callable[[DatabaseConfig], str]) -> int:
+    """Run a key command with the shop stopped; print what it did (0), or why it could not (1)."""
     try:
         with _key_maintenance(db):
-            outcome = _rotate(db)
+            outcome = work(db)
     except StockKeyError as exc:
         return _refuse(str(exc))
     print(outcome)
@@ -374,13 +379,7 @@ def reset_lost_key(config: Config, confirmed: bool) -> int:
     if not confirmed:
         return _refuse("reset-stock-key deletes every unsold stock line, which cannot be read without the lost "
                        "key; run it again with --yes if that key is really gone")
-    try:
-        with _key_maintenance(db):
-            outcome = _reset(db)
-    except StockKeyError as exc:
-        return _refuse(str(exc))
-    print(outcome)
-    return 0
+    return _maintain(db, _reset)
 
 
 def _reset(db: DatabaseConfig) -> str:

@@ -7,7 +7,7 @@ from quickcart import orders, views
 from quickcart.callbacks import Callback, encode
 from quickcart.delivery import send_goods
 from quickcart.handlers.context import App, inline
-from quickcart.handlers.screens import Screen, pager, show
+from quickcart.handlers.screens import Screen, owned_order, pager, show
 from quickcart.i18n import Speaker
 from quickcart.models import PAID, PENDING, Order, User
 
@@ -47,22 +47,20 @@ def history_page(app: App, call: types.CallbackQuery, cb: Callback, user: User) 
 
 
 def order_detail(app: App, call: types.CallbackQuery, cb: Callback, user: User) -> None:
-    say = app.say(user)
-    order = orders.owned(cb.int(0), user.id)
-    if order is None:
-        app.sender.answer(call.id, say.plain("gate.stale_button"))
-        return
-    show(app, call, *order_screen(say, order, cb.int(1)))
+    order = owned_order(app, call, cb.int(0), user)
+    if order is not None:
+        show(app, call, *order_screen(app.say(user), order, cb.int(1)))
 
 
 def goods_again(app: App, call: types.CallbackQuery, cb: Callback, user: User) -> None:
-    say = app.say(user)
-    order = orders.owned(cb.int(0), user.id)
-    if order is None or not _shows_goods(order):
-        app.sender.answer(call.id, say.plain("gate.stale_button"))
+    order = owned_order(app, call, cb.int(0), user)
+    if order is None:
+        return
+    if not _shows_goods(order):
+        app.sender.answer(call.id, app.say(user).plain("gate.stale_button"))
         return
     app.sender.answer(call.id)
-    send_goods(app.sender, say, call.message.chat.id, order)
+    send_goods(app.sender, app.say(user), call.message.chat.id, order)
 
 
 def show_account(app: App, message: types.Message, user: User) -> None:

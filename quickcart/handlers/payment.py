@@ -9,35 +9,32 @@ from __future__ import annotations
 
 from telebot import types
 
-from quickcart import orders
 from quickcart.callbacks import Callback
 from quickcart.handlers.context import App
+from quickcart.handlers.screens import owned_order
 from quickcart.models import CANCELLED, PAID, PENDING, User
 from quickcart.payments import Outcome
 
-_STATUS_ANSWERS = {
-    Outcome.PAID: ("payment.received", False),
-    Outcome.ALREADY_PAID: ("payment.already_paid", False),
-    Outcome.CLOSED: ("payment.not_pending", True),
-    Outcome.MISMATCH: ("payment.needs_admin", True),
-    Outcome.UNKNOWN: ("payment.unknown", True),
-}
-_CANCEL_ANSWERS = {
-    Outcome.PAID: ("payment.paid_not_cancelled", True),
-    Outcome.ALREADY_PAID: ("payment.paid_not_cancelled", True),
-    Outcome.MISMATCH: ("payment.needs_admin", True),
-    Outcome.UNKNOWN: ("payment.cancel_unknown", True),
-    Outcome.CLOSED: ("payment.cancelled", False),
-    Outcome.PENDING: ("payment.cancelled", False),
+# (button, what the payment domain found) → (answer, as an alert that must be dismissed)
+_ANSWERS = {
+    ("status", Outcome.PAID): ("payment.received", False),
+    ("status", Outcome.ALREADY_PAID): ("payment.already_paid", False),
+    ("status", Outcome.CLOSED): ("payment.not_pending", True),
+    ("status", Outcome.MISMATCH): ("payment.needs_admin", True),
+    ("status", Outcome.UNKNOWN): ("payment.unknown", True),
+    ("cancel", Outcome.PAID): ("payment.paid_not_cancelled", True),
+    ("cancel", Outcome.ALREADY_PAID): ("payment.paid_not_cancelled", True),
+    ("cancel", Outcome.MISMATCH): ("payment.needs_admin", True),
+    ("cancel", Outcome.UNKNOWN): ("payment.cancel_unknown", True),
+    ("cancel", Outcome.CLOSED): ("payment.cancelled", False),
 }
 
 
 def check_status(app: App, call: types.CallbackQuery, cb: Callback, user: User) -> None:
-    say = app.say(user)
-    order = orders.owned(cb.int(0), user.id)
+    order = owned_order(app, call, cb.int(0), user)
     if order is None:
-        app.sender.answer(call.id, say.plain("gate.stale_button"))
         return
+    say = app.say(user)
     if order.status == PAID:
         app.sender.answer(call.id, say.plain("payment.already_paid"))
         return
@@ -48,19 +45,18 @@ def check_status(app: App, call: types.CallbackQuery, cb: Callback, user: User) 
     if outcome is Outcome.PENDING:
         app.sender.answer(call.id, say.plain("payment.pending", expires=order.expires_at), alert=True)
         return
-    key, alert = _STATUS_ANSWERS[outcome]
+    key, alert = _ANSWERS["status", outcome]
     app.sender.answer(call.id, say.plain(key), alert=alert)
 
 
 def cancel(app: App, call: types.CallbackQuery, cb: Callback, user: User) -> None:
-    say = app.say(user)
-    order = orders.owned(cb.int(0), user.id)
+    order = owned_order(app, call, cb.int(0), user)
     if order is None:
-        app.sender.answer(call.id, say.plain("gate.stale_button"))
         return
+    say = app.say(user)
     if order.status != PENDING:
         app.sender.answer(call.id, say.plain("payment.already_paid" if order.status == PAID
                                              else "payment.not_pending"))
         return
-    key, alert = _CANCEL_ANSWERS[app.payments.close(order, CANCELLED, source="customer")]
+    key, alert = _ANSWERS["cancel", app.payments.close(order, CANCELLED, source="customer")]
     app.sender.answer(call.id, say.plain(key), alert=alert)

@@ -16,7 +16,7 @@ from quickcart import orders, views
 from quickcart.callbacks import encode
 from quickcart.handlers.context import App, inline
 from quickcart.i18n import Speaker
-from quickcart.models import Order
+from quickcart.models import Order, User
 from quickcart.qr import render_qr_png
 from quickcart.telegram.pacing import URGENT, sending_priority
 from quickcart.telegram.sender import MessageGone, TelegramError
@@ -42,6 +42,14 @@ def show(app: App, call: types.CallbackQuery, text: str, markup) -> None:
         app.sender.edit_text(call.message.chat.id, call.message.message_id, text, markup)
     except MessageGone:
         app.sender.send_text(call.message.chat.id, text, markup)
+
+
+def owned_order(app: App, call: types.CallbackQuery, order_id: int, user: User) -> Order | None:
+    """The order a button names if it is the presser's; else the press is told the button is stale."""
+    order = orders.owned(order_id, user.id)
+    if order is None:
+        app.sender.answer(call.id, app.say(user).plain("gate.stale_button"))
+    return order
 
 
 def pager(say: Speaker, page: int, pages: int, target: Callable[[int], str]) -> list[list[tuple[str, str]]]:

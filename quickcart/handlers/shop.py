@@ -9,6 +9,8 @@ charged).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from telebot import types
 
 from quickcart import catalogue, orders, users, views
@@ -25,7 +27,7 @@ from quickcart.handlers.screens import (
     show,
 )
 from quickcart.i18n import Speaker
-from quickcart.models import User
+from quickcart.models import Product, User
 from quickcart.payments import Checkout, CheckoutFailure
 from quickcart.telegram.sender import TelegramError
 
@@ -103,52 +105,54 @@ def category(app: App, call: types.CallbackQuery, cb: Callback, user: User) -> N
     show(app, call, *products_screen(say, found, cb.int(1), user))
 
 
-def _active_product_or_back(app: App, say: Speaker, call: types.CallbackQuery, product_id: int, user: User):
-    """The product a button names, or None after sending the user back to the categories."""
-    product = catalogue.active_product(product_id)
+@dataclass(frozen=True)
+class _ProductPress:
+    say: Speaker
+    product: Product
+    quantity: int  # what the button asks for, unchecked
+    limit: int  # what may be bought now: the smaller of stock and the per-order maximum
+
+
+def _product_press(app: App, call: types.CallbackQuery, cb: Callback, user: User) -> _ProductPress | None:
+    """The product a ``prod``/``buy`` button names, or None after sending the user back to the categories."""
+    say = app.say(user)
+    product = catalogue.active_product(cb.int(0))
     if product is None:
         app.sender.answer(call.id, say.plain("shop.unavailable"), alert=True)
         show(app, call, *categories_screen(say, user))
-    return product
+        return None
+    return _ProductPress(say, product, cb.int(1), catalogue.max_quantity(product, app.config.shop.max_quantity))
 
 
 def product_card(app: App, call: types.CallbackQuery, cb: Callback, user: User) -> None:
-    say = app.say(user)
-    product = _active_product_or_back(app, say, call, cb.int(0), user)
-    if product is None:
+    press = _product_press(app, call, cb, user)
+    if press is None:
         return
-    quantity = cb.int(1)
-    limit = catalogue.max_quantity(product, app.config.shop.max_quantity)
-    if limit == 0:
-        quantity = 1
-    elif quantity < 1:
-        app.sender.answer(call.id, say.plain("shop.qty_min"))
+    if press.limit and press.quantity < 1:
+        app.sender.answer(call.id, press.say.plain("shop.qty_min"))
         return
-    elif quantity > limit:
+    if press.limit and press.quantity > press.limit:
         # Shown again at the maximum (Telegram ignores an edit that changes nothing).
-        app.sender.answer(call.id, say.plain("shop.qty_max", limit=limit))
-        quantity = limit
-    show(app, call, *card_screen(say, product, quantity, user))
+        app.sender.answer(call.id, press.say.plain("shop.qty_max", limit=press.limit))
+    quantity = min(press.quantity, press.limit) if press.limit else 1
+    show(app, call, *card_screen(press.say, press.product, quantity, user))
 
 
 def buy(app: App, call: types.CallbackQuery, cb: Callback, user: User) -> None:
-    say = app.say(user)
-    product = _active_product_or_back(app, say, call, cb.int(0), user)
-    if product is None:
+    press = _product_press(app, call, cb, user)
+    if press is None:
         return
-    quantity = cb.int(1)
-    limit = catalogue.max_quantity(product, app.config.shop.max_quantity)
-    if limit == 0:
+    say, product, quantity = press.say, press.product, press.quantity
+    if not press.limit:
         app.sender.answer(call.id, say.plain("shop.out_of_stock"), alert=True)
         show(app, call, *card_screen(say, product, 1, user))
-        return
-    if not 1 <= quantity <= limit:
+    elif not 1 <= quantity <= press.limit:
         refusal = (views.stock_short(say, product.stock_count) if quantity > product.stock_count
-                   else say.plain("shop.qty_max", limit=limit))
+                   else say.plain("shop.qty_max", limit=press.limit))
         app.sender.answer(call.id, refusal, alert=True)
-        show(app, call, *card_screen(say, product, max(1, min(quantity, limit)), user))
-        return
-    show(app, call, *payment_choice_screen(app, say, product, quantity, user))
+        show(app, call, *card_screen(say, product, max(1, min(quantity, press.limit)), user))
+    else:
+        show(app, call, *payment_choice_screen(app, say, product, quantity, user))
 
 
 def pay(app: App, call: types.CallbackQuery, cb: Callback, user: User) -> None:
