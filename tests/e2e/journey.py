@@ -7,47 +7,55 @@ import PIL.Image
 import requests
 import zxingcpp
 
-from quickcart import orders, texts
+from quickcart import orders
 from quickcart.models import QRIS, Order, User
+from tests.words import button, fragment, says
 
 FEES = orders.FeePolicy(70, 310)
 
 
 def start(user) -> None:
     user.send_text("/start")
-    user.wait_for_message(contains="Selamat datang")
+    user.wait_for_message(contains=fragment("start.welcome"))
 
 
 def open_product(user, product_name: str, category: str = "Streaming"):
     """🛍 Produk → (category, when there are several) → the product's card."""
-    user.tap_keyboard(texts.BTN_PRODUCTS)
-    listing = user.wait_for_message(contains="Pilih")
+    user.tap_keyboard(button("menu.products"))
+    listing = user.wait_for_message(lambda m: is_listing(m, category))
     if not any(product_name in label for label in listing.button_texts()):
         user.press(listing, category)
         listing = user.wait_for_message(lambda m: any(product_name in b for b in m.button_texts()))
     user.press(listing, product_name)
-    return user.wait_for_message(contains="Harga:")
+    return user.wait_for_message(contains=fragment("shop.card_price"))
+
+
+def is_listing(message, category: str) -> bool:
+    """What 🛍 Produk shows: the categories, or the one category's products (paged or not)."""
+    text = message.plain_text()
+    return (text in (says("shop.categories"), says("shop.products", category=category))
+            or text.startswith(fragment("shop.products_paged", category=category)))
 
 
 def set_quantity(user, card, quantity: int):
     current = 1
     while current < quantity:
-        user.press(card, texts.BTN_PLUS)
+        user.press(card, button("btn.plus"))
         current += 1
-        card = user.wait_for_message(contains=f"Jumlah: {current}")
+        card = user.wait_for_message(contains=fragment("shop.card_quantity", quantity=current))
     return card
 
 
 def choose_payment(user, card):
-    user.press(card, texts.BTN_BUY)
-    return user.wait_for_message(contains="Ringkasan pesanan")
+    user.press(card, button("btn.buy"))
+    return user.wait_for_message(contains=says("checkout.summary_title"))
 
 
 def pay_by_qris(user, product_name: str, quantity: int = 1):
     """Browse, pick the quantity, check out by QRIS; returns the QR photo message."""
     card = set_quantity(user, open_product(user, product_name), quantity)
     choice = choose_payment(user, card)
-    user.press(choice, texts.BTN_PAY_QRIS)
+    user.press(choice, button("btn.pay_qris"))
     return user.wait_for_message(lambda m: m.kind == "photo")
 
 
@@ -59,9 +67,10 @@ def decode_qr(photo_message) -> str:
 
 
 def invoice_of(photo_message) -> str:
+    label = fragment("payment.qr_invoice")
     for line in photo_message.plain_text().splitlines():
-        if "Invoice:" in line:
-            return line.split("Invoice:")[1].strip()
+        if line.startswith(label):
+            return line[len(label):].strip()
     raise AssertionError("no invoice in the QR caption")
 
 

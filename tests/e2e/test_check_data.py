@@ -10,6 +10,7 @@ from quickcart import balance, users
 from quickcart.models import User
 from quickcart.sandbox.launcher import ENTRY_POINT
 from tests.e2e.journey import invoice_of, pay_by_qris, start
+from tests.words import says
 
 
 def check_data(shop) -> subprocess.CompletedProcess:
@@ -23,7 +24,7 @@ def test_after_real_trading_every_check_is_ok(shop, telegram, pakasir):
     start(budi)
     balance.admin_adjust(1, users.get(budi.id), 5_000, "bonus")
     pakasir.complete(invoice_of(pay_by_qris(budi, product.name)))
-    budi.wait_for_message(contains="Pesanan berhasil")
+    budi.wait_for_message(contains=says("delivery.title"))
     pay_by_qris(budi, product.name)  # one still pending, its line reserved
     result = check_data(shop)
     assert result.returncode == 0, result.stdout

@@ -4,12 +4,13 @@ from __future__ import annotations
 from quickcart import stock
 from quickcart.models import PAID, SOLD, Order, StockLine
 from tests.e2e.journey import invoice_of, pay_by_qris, start
+from tests.words import says
 
 LINES = ["lisensi-AAAA-BBBB-CCCC", "lisensi-DDDD-EEEE-FFFF"]
 
 
 def successes(telegram, user_id: int) -> int:
-    return sum("Pesanan berhasil" in (m.text or "") for m in telegram.chat(user_id).bot_messages())
+    return sum(says("delivery.title") in m.plain_text() for m in telegram.chat(user_id).bot_messages())
 
 
 def test_killed_right_after_pakasir_completes_the_order_is_delivered_once_after_restart(shop, telegram, pakasir):
@@ -22,7 +23,7 @@ def test_killed_right_after_pakasir_completes_the_order_is_delivered_once_after_
     shop.kill()
     pakasir.complete(invoice)  # the webhook finds nobody listening
     shop.start()
-    kiki.wait_for_message(contains="Pesanan berhasil", timeout=20)
+    kiki.wait_for_message(contains=says("delivery.title"), timeout=20)
     telegram.wait_until(lambda: Order.get(Order.invoice_id == invoice).delivered_at, what="delivery stamped")
     assert Order.get(Order.invoice_id == invoice).status == PAID
     telegram.wait_until(lambda: qr.deleted, what="the QR tidied after restart")
@@ -44,7 +45,7 @@ def test_a_paid_order_whose_message_never_went_out_is_sent_after_restart(shop, t
     telegram.faults.clear()
     assert Order.get(Order.invoice_id == invoice).delivered_at is None
     shop.start()
-    lina.wait_for_message(contains="Pesanan berhasil", timeout=20)
+    lina.wait_for_message(contains=says("delivery.title"), timeout=20)
     assert successes(telegram, lina.id) == 1
 
 
@@ -83,7 +84,7 @@ def test_sigkill_at_random_points_of_twenty_purchases_loses_and_doubles_nothing(
             telegram.faults.clear()
         else:
             pakasir.complete(invoice)
-            buyer.wait_for_message(contains="Pesanan berhasil")
+            buyer.wait_for_message(contains=says("delivery.title"))
             telegram.wait_until(lambda invoice=invoice: Order.get(Order.invoice_id == invoice).delivered_at)
             shop.kill()
     shop.start()

@@ -18,6 +18,7 @@ import zxingcpp
 
 from quickcart.sandbox.demo import SAMPLE_CATALOGUE, qr_ascii
 from quickcart.sandbox.launcher import ROOT
+from tests.words import button, fragment, says
 
 NETFLIX_LINES = SAMPLE_CATALOGUE[0].lines
 DEMO_DEADLINE = 60
@@ -59,12 +60,14 @@ def test_the_demo_plays_a_whole_purchase_and_leaves_nothing_behind(tmp_path):
 
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr
     out = result.stdout
-    for expected in ("Budi ▸ /start", "[ 🛒 Beli ]", "Budi ▸ taps [ ➕ ]", "Jumlah: 2", "Total bayar: Rp70.800",
-                     "🎉 Pesanan berhasil!", "💸 Penjualan", "Everything stopped."):
+    for expected in ("Budi ▸ /start", f"[ {button('btn.buy')} ]", f"Budi ▸ taps [ {button('btn.plus')} ]",
+                     fragment("shop.card_quantity", quantity=2), says("payment.qr_total", total=70_800),
+                     says("delivery.title"), fragment("notice.sale"), "Everything stopped."):
         assert expected in out, f"{expected!r} missing from the transcript"
     delivered = [line for line in NETFLIX_LINES if line in out]
     assert len(delivered) == 2, "the two Netflix accounts sold are shown, and no others"
-    assert out.index("Budi ▸ /start") < out.index("taps [ QRIS ]") < out.index("Pesanan berhasil")
+    assert (out.index("Budi ▸ /start") < out.index(f"taps [ {button('btn.pay_qris')} ]")
+            < out.index(says("delivery.title")))
     assert took < DEMO_DEADLINE
     assert "\x1b[" not in out, "no colour codes when the output is not a terminal"
 
@@ -106,10 +109,10 @@ def test_play_mode_lets_the_owner_buy_by_typing_numbers_and_pay(tmp_path):
                             env=demo_env(tmp_path))
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr
     out = result.stdout
-    assert "menu:  1 🛍 Produk" in out
-    assert "Jumlah: 2" in out and "🎉 Pesanan berhasil!" in out
+    assert f"menu:  1 {button('menu.products')}" in out
+    assert fragment("shop.card_quantity", quantity=2) in out and says("delivery.title") in out
     assert len([line for line in NETFLIX_LINES if line in out]) == 2
-    assert "(to Sari) 💸 Penjualan" in out
+    assert f"(to Sari) {fragment('notice.sale')}" in out
     assert_gone(shop_pid(out))
 
 
@@ -136,7 +139,9 @@ def test_play_mode_on_a_copy_of_the_owners_database_never_changes_it(tmp_path):
         env=demo_env(tmp_path))
 
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr
-    assert "Kopi Kenangan Voucher 25K — Rp25.000 (stok 2)" in result.stdout
+    listed = button("btn.product", name="Kopi Kenangan Voucher 25K", price=25_000,
+                    stock=button("btn.product_stock", stock=2))
+    assert listed in result.stdout
     assert hashlib.sha256(owner_db.read_bytes()).hexdigest() == digest
     assert sorted(path.name for path in owner_db.parent.iterdir()) == files_before
 

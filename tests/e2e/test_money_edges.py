@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 
-from quickcart import balance, catalogue, stock_key, texts, users
+from quickcart import balance, catalogue, stock_key, users
 from quickcart.models import (
     AVAILABLE,
     EXPIRED,
@@ -29,6 +29,7 @@ from quickcart.timeutil import utcnow
 from tests.e2e.admin_helpers import ask, start_admin
 from tests.e2e.conftest import ADMIN_ID
 from tests.e2e.journey import choose_payment, invoice_of, open_product, pay_by_qris, qris_order, start
+from tests.words import button, fragment, says
 
 LINES = ["akun-edge-01:pw-satu", "akun-edge-02:pw-dua", "akun-edge-03:pw-tiga"]
 
@@ -73,7 +74,7 @@ def test_a_payment_made_while_pakasir_is_unreachable_past_the_late_window_is_del
     age(order, timedelta(hours=2))
 
     pakasir.come_up()
-    goods = budi.wait_for_message(contains="Pesanan berhasil", timeout=20)
+    goods = budi.wait_for_message(contains=says("delivery.title"), timeout=20)
     assert LINES[0] in goods.plain_text()
     settled = Order.get_by_id(order.id)
     assert (settled.status, settled.paid_late, settled.settlement) == (PAID, False, "delivered")
@@ -90,7 +91,7 @@ def test_the_webhook_answers_503_while_transactiondetail_fails_then_the_order_is
     assert pakasir.webhook_log[-1].status_code == 503
     assert Order.get_by_id(order.id).status == PENDING
     pakasir.faults.clear()
-    cici.wait_for_message(contains="Pesanan berhasil", timeout=20)  # within one poll interval (20 s)
+    cici.wait_for_message(contains=says("delivery.title"), timeout=20)  # within one poll interval (20 s)
     assert Order.get_by_id(order.id).status == PAID
 
 
@@ -108,15 +109,15 @@ def test_a_mismatched_order_closes_at_expiry_releases_its_line_and_is_never_poll
     pakasir.complete(order.invoice_id, webhook=False)
     pakasir.misreport(order.invoice_id, amount=order.gateway_amount + 5_000)
 
-    answer = dewi.wait_for_answer(dewi.press(qr, texts.BTN_CHECK_STATUS))
-    assert answer.text == texts.NEEDS_ADMIN_TOAST
-    alert = admin.wait_for_message(contains="tidak cocok")
+    answer = dewi.wait_for_answer(dewi.press(qr, button("btn.check_status")))
+    assert answer.text == button("payment.needs_admin")
+    alert = admin.wait_for_message(contains=fragment("notice.mismatch"))
     assert format_rupiah(order.gateway_amount + 5_000) in alert.plain_text()
     assert format_rupiah(order.gateway_amount) in alert.plain_text()
     assert Order.get_by_id(order.id).status == PENDING, "never delivered automatically"
 
     Order.update(expires_at=utcnow() - timedelta(seconds=1)).where(Order.id == order.id).execute()
-    dewi.wait_for_message(contains="perlu dicek admin", timeout=15)
+    dewi.wait_for_message(contains=says("delivery.needs_admin", invoice=order.invoice_id), timeout=15)
     closed = Order.get_by_id(order.id)
     assert closed.status == EXPIRED
     assert Product.get_by_id(product.id).stock_count == 1, "its line is back on sale"
@@ -125,11 +126,11 @@ def test_a_mismatched_order_closes_at_expiry_releases_its_line_and_is_never_poll
     pakasir.wait_until(lambda: detail_requests(pakasir, watched) >= polled + 3, timeout=20,
                        what="the poll job ran three more times")
     assert detail_requests(pakasir, order) == asked, "no job asks about a mismatched order again"
-    alerts = [m for m in telegram.chat(ADMIN_ID).bot_messages() if "tidak cocok" in (m.text or "")]
+    alerts = [m for m in telegram.chat(ADMIN_ID).bot_messages() if fragment("notice.mismatch") in m.plain_text()]
     assert len(alerts) == 1, "alerted once"
 
     ask(admin, f"/resolve {order.invoice_id} deliver", "dinyatakan lunas")
-    goods = dewi.wait_for_message(contains="Pesanan berhasil")
+    goods = dewi.wait_for_message(contains=says("delivery.title"))
     assert any(line in goods.plain_text() for line in LINES[:2])
     settled = Order.get_by_id(order.id)
     assert (settled.status, settled.mismatch_resolution) == (PAID, "deliver")
@@ -147,10 +148,10 @@ def test_an_admin_can_credit_a_mismatched_payment_to_the_balance(shop, telegram,
     order = order_of(qr)
     pakasir.complete(order.invoice_id, webhook=False)
     pakasir.misreport(order.invoice_id, project="toko-lain")
-    fajar.wait_for_answer(fajar.press(qr, texts.BTN_CHECK_STATUS))
-    admin.wait_for_message(contains="tidak cocok")
+    fajar.wait_for_answer(fajar.press(qr, button("btn.check_status")))
+    admin.wait_for_message(contains=fragment("notice.mismatch"))
     ask(admin, f"/resolve {order.invoice_id} credit sudah cek dashboard", "dimasukkan ke saldo")
-    fajar.wait_for_message(contains="Admin sudah memeriksa")
+    fajar.wait_for_message(contains=fragment("delivery.mismatch_credited"))
     assert User.get_by_id(fajar.id).account_balance == order.total_bill
     assert Product.get_by_id(product.id).stock_count == 1, "the reserved line went back on sale"
     assert Order.get_by_id(order.id).settlement == "credited"
@@ -185,14 +186,15 @@ def test_a_price_change_between_the_summary_and_the_saldo_press_charges_nothing(
     assert format_rupiah(20_000) in summary.plain_text()
     catalogue.edit_product(ADMIN_ID, product.id, {"customer_price": 30_000})
 
-    answer = hana.wait_for_answer(hana.press(summary, texts.BTN_PAY_BALANCE))
-    assert answer.text == texts.PRICE_CHANGED and answer.show_alert
-    fresh = hana.wait_for_message(lambda m: "Ringkasan" in m.plain_text() and format_rupiah(30_000) in m.plain_text())
+    answer = hana.wait_for_answer(hana.press(summary, button("btn.pay_balance")))
+    assert answer.text == button("checkout.price_changed") and answer.show_alert
+    fresh = hana.wait_for_message(lambda m: says("checkout.summary_title") in m.plain_text()
+                                  and format_rupiah(30_000) in m.plain_text())
     assert User.get_by_id(hana.id).account_balance == 100_000, "nothing was debited"
     assert Order.select().count() == 0
 
-    hana.press(fresh, texts.BTN_PAY_BALANCE)
-    hana.wait_for_message(contains="Pesanan berhasil")
+    hana.press(fresh, button("btn.pay_balance"))
+    hana.wait_for_message(contains=says("delivery.title"))
     assert User.get_by_id(hana.id).account_balance == 70_000, "the price that was shown, and agreed to"
 
 
@@ -204,8 +206,8 @@ def test_a_reseller_demoted_after_the_summary_is_not_charged_the_customer_price(
     balance.admin_adjust(ADMIN_ID, users.get(ivan.id), 50_000, "modal")
     summary = choose_payment(ivan, open_product(ivan, product.name))
     users.set_role(ADMIN_ID, users.get(ivan.id), "customer")
-    answer = ivan.wait_for_answer(ivan.press(summary, texts.BTN_PAY_BALANCE))
-    assert answer.text == texts.PRICE_CHANGED
+    answer = ivan.wait_for_answer(ivan.press(summary, button("btn.pay_balance")))
+    assert answer.text == button("checkout.price_changed")
     assert User.get_by_id(ivan.id).account_balance == 50_000
 
 
@@ -227,8 +229,8 @@ def test_pakasir_hanging_while_five_orders_expire_closes_them_within_seconds_of_
 
     # A press during the hang gets a clear answer, not a lane held for a minute.
     pressed = time.monotonic()
-    answer = customers[0].wait_for_answer(customers[0].press(qrs[0], texts.BTN_CHECK_STATUS), timeout=10)
-    assert answer.text == texts.PAYMENT_UNKNOWN
+    answer = customers[0].wait_for_answer(customers[0].press(qrs[0], button("btn.check_status")), timeout=10)
+    assert answer.text == button("payment.unknown")
     assert time.monotonic() - pressed < 6
     assert all(order.status == PENDING for order in Order.select().where(
         Order.id.in_([o.id for o in expiring]))), "nothing closed on an unknown"
@@ -249,19 +251,19 @@ def test_a_payment_landing_as_the_shop_cancels_delivers_the_payers_own_line(shop
     order = order_of(qr)
     # Joko's payment lands while the shop is cancelling: Pakasir refuses the cancel.
     pakasir.before_next("cancel", lambda: pakasir.complete(order.invoice_id, webhook=False))
-    answer = joko.wait_for_answer(joko.press(qr, texts.BTN_CANCEL))
-    assert answer.text == texts.PAID_NOT_CANCELLED
-    goods = joko.wait_for_message(contains="Pesanan berhasil")
+    answer = joko.wait_for_answer(joko.press(qr, button("btn.cancel")))
+    assert answer.text == button("payment.paid_not_cancelled")
+    goods = joko.wait_for_message(contains=says("delivery.title"))
     assert LINES[0] in goods.plain_text()
     settled = Order.get_by_id(order.id)
     assert (settled.status, settled.paid_late, settled.settlement) == (PAID, False, "delivered")
     line = StockLine.get((StockLine.product == product.id)
                          & (StockLine.digest == stock_key.current().digest(product.id, LINES[0])))
     assert (line.state, line.order_id) == (SOLD, order.id)
-    assert not any("dibatalkan" in m.plain_text() for m in joko.messages if m.from_bot)
+    assert not any(fragment("payment.closed_cancelled") in m.plain_text() for m in joko.messages if m.from_bot)
     assert User.get_by_id(joko.id).account_balance == 0, "the goods, not a credit"
     card = open_product(kiki, product.name)
-    assert "habis" in card.plain_text(), "nobody else got Joko's line"
+    assert says("shop.card_sold_out") in card.plain_text(), "nobody else got Joko's line"
 
 
 def test_a_customer_holds_at_most_two_unpaid_qris_orders_and_is_shown_them(shop, telegram, pakasir):
@@ -270,8 +272,8 @@ def test_a_customer_holds_at_most_two_unpaid_qris_orders_and_is_shown_them(shop,
     start(lina)
     first, second = pay_by_qris(lina, product.name), pay_by_qris(lina, product.name)
     summary = choose_payment(lina, open_product(lina, product.name))
-    lina.press(summary, texts.BTN_PAY_QRIS)
-    shown = lina.wait_for_message(contains="belum dibayar")
+    lina.press(summary, button("btn.pay_qris"))
+    shown = lina.wait_for_message(contains=says("checkout.too_many_pending", count=2))
     assert invoice_of(first) in " ".join(shown.button_texts())
     assert invoice_of(second) in " ".join(shown.button_texts())
     assert Order.select().count() == 2
@@ -285,8 +287,8 @@ def test_a_qris_total_below_pakasirs_minimum_is_refused_with_a_clear_message(mak
     mira = telegram.user(8623, "Mira")
     start(mira)
     summary = choose_payment(mira, open_product(mira, product.name))
-    mira.press(summary, texts.BTN_PAY_QRIS)
-    mira.wait_for_message(contains="di bawah minimal pembayaran QRIS (Rp500)")
+    mira.press(summary, button("btn.pay_qris"))
+    mira.wait_for_message(contains=says("checkout.below_minimum", amount=300, minimum=500))
     assert Order.select().count() == 0 and len(pakasir.requests_for("create")) == 0
 
 

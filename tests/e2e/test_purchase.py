@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import threading
 
-from quickcart import stock, texts
+from quickcart import stock
 from quickcart.models import AVAILABLE, PAID, RESERVED, SOLD, Order, Product, StockLine
 from tests.e2e.journey import decode_qr, invoice_of, pay_by_qris, start
+from tests.words import button, fragment, says
 
 LINES = [f"email:buyer{i}@mail.test password:Rahasia-{i:04d}-xyz" for i in range(5)]
 
@@ -28,14 +29,14 @@ def test_a_customer_buys_two_and_receives_exactly_the_two_lines_sold_to_the_orde
     assert order.subtotal == 100_000 and order.fee == 100_000 * 70 // 10_000 + 310
     assert transaction.amount == order.subtotal + order.fee == order.gateway_amount
     caption = qr.plain_text()
-    for expected in ("Rp100.000", "Rp1.010", "Rp101.010", "Berlaku sampai"):
+    for expected in ("Rp100.000", "Rp1.010", "Rp101.010", fragment("payment.qr_expires")):
         assert expected in caption
     assert [b for row in qr.buttons() for b in (button["text"] for button in row)] == [
-        texts.BTN_CHECKOUT_PAGE, texts.BTN_CHECK_STATUS, texts.BTN_CANCEL]
+        button("btn.checkout_page"), button("btn.check_status"), button("btn.cancel")]
     assert StockLine.select().where(StockLine.state == RESERVED).count() == 2
 
     pakasir.complete(invoice)
-    success = alice.wait_for_message(contains="Pesanan berhasil")
+    success = alice.wait_for_message(contains=says("delivery.title"))
     order = Order.get_by_id(order.id)
     sold = goods_of(order)
     assert order.status == PAID and len(sold) == 2
@@ -57,7 +58,7 @@ def test_duplicate_webhooks_status_presses_and_polling_deliver_once(make_shop, t
 
     pakasir.complete(invoice, webhook=False)
     presses = []
-    racers = [threading.Thread(target=lambda: presses.append(bob.press(qr, texts.BTN_CHECK_STATUS)))
+    racers = [threading.Thread(target=lambda: presses.append(bob.press(qr, button("btn.check_status"))))
               for _ in range(5)]
     for racer in racers:
         racer.start()
@@ -66,13 +67,13 @@ def test_duplicate_webhooks_status_presses_and_polling_deliver_once(make_shop, t
         racer.join()
     assert all(result.status_code == 200 for result in results)
 
-    bob.wait_for_message(contains="Pesanan berhasil")
+    bob.wait_for_message(contains=says("delivery.title"))
     telegram.wait_until(lambda: Order.get(Order.invoice_id == invoice).delivered_at is not None)
     for query_id in presses:
         bob.wait_for_answer(query_id)
     more_webhooks = pakasir.send_webhook(invoice, times=2)
     assert [result.status_code for result in more_webhooks] == [200, 200]
-    successes = [m for m in telegram.chat(bob.id).bot_messages() if "Pesanan berhasil" in (m.text or "")]
+    successes = [m for m in telegram.chat(bob.id).bot_messages() if says("delivery.title") in m.plain_text()]
     assert len(successes) == 1
     assert StockLine.select().where(StockLine.state == SOLD).count() == 1
     assert Product.get_by_id(product.id).sold_count == 1
@@ -88,16 +89,17 @@ def test_ten_customers_racing_for_three_lines(shop, telegram, pakasir):
         from tests.e2e.journey import choose_payment, open_product
         cards[customer.id] = choose_payment(customer, open_product(customer, product.name))
     for customer in customers:
-        customer.press(cards[customer.id], texts.BTN_PAY_QRIS)
+        customer.press(cards[customer.id], button("btn.pay_qris"))
 
     def outcome(customer):
         for message in telegram.chat(customer.id).bot_messages():
             if message.kind == "photo":
                 return "qr"
-            if "stok" in (message.plain_text() or "").lower() and "habis" in message.plain_text().lower():
+            if says("shop.card_sold_out") in message.plain_text():
                 return "short"
         for press in telegram.chat(customer.id).presses:
-            if press.answer and press.answer.text and "stok" in press.answer.text.lower():
+            if press.answer and press.answer.text and (press.answer.text == button("shop.stock_gone")
+                                                       or press.answer.text.startswith(fragment("shop.stock_short"))):
                 return "short"
         return None
 
@@ -108,7 +110,7 @@ def test_ten_customers_racing_for_three_lines(shop, telegram, pakasir):
         qr = next(m for m in telegram.chat(winner.id).bot_messages() if m.kind == "photo")
         pakasir.complete(invoice_of(qr))
     for winner in winners:
-        winner.wait_for_message(contains="Pesanan berhasil", timeout=15)
+        winner.wait_for_message(contains=says("delivery.title"), timeout=15)
     sold = StockLine.select().where(StockLine.state == SOLD)
     assert sold.count() == 3 and len({line.order_id for line in sold}) == 3
     assert StockLine.select().where(StockLine.state == AVAILABLE).count() == 0
@@ -124,7 +126,7 @@ def test_when_pakasir_charges_its_fee_to_the_customer_the_qr_shows_what_it_charg
     transaction = pakasir.transaction(invoice_of(qr))
     assert transaction.amount == 50_000 and transaction.total_payment == 50_000 + transaction.fee
     caption = qr.plain_text()
-    assert f"Biaya QRIS: Rp{transaction.fee}" in caption.replace(".", "")
-    assert "Total bayar: Rp50.660" in caption
+    assert says("payment.qr_fee", fee=transaction.fee) in caption
+    assert says("payment.qr_total", total=50_660) in caption
     pakasir.complete(invoice_of(qr))
-    cici.wait_for_message(contains="Pesanan berhasil")
+    cici.wait_for_message(contains=says("delivery.title"))

@@ -4,10 +4,11 @@ from __future__ import annotations
 import random
 import string
 
-from quickcart import callbacks, texts
+from quickcart import callbacks
 from quickcart.models import PAID, Order, Product, StockLine, User
 from tests.e2e.conftest import ADMIN_ID
 from tests.e2e.journey import choose_payment, invoice_of, open_product, pay_by_qris, start
+from tests.words import button, fragment, says
 
 LINES = ["kunci-lisensi-1111-AAAA", "kunci-lisensi-2222-BBBB", "kunci-lisensi-3333-CCCC"]
 
@@ -25,12 +26,12 @@ def test_429_then_500_then_a_dropped_connection_lose_no_message_and_double_none(
     telegram.faults.add("sendMessage", drop=True, chat_id=gina.id)
     qr = pay_by_qris(gina, product.name)
     pakasir.complete(invoice_of(qr))
-    gina.wait_for_message(contains="Pesanan berhasil", timeout=20)
+    gina.wait_for_message(contains=says("delivery.title"), timeout=20)
     telegram.wait_until(lambda: not telegram.faults.pending(), what="every fault fired")
     seen = bot_texts(telegram, gina.id)
-    assert sum("Pesanan berhasil" in t for t in seen) == 1
-    assert sum("Scan QRIS" in t for t in seen) == 1
-    assert sum("Selamat datang" in t for t in seen) == 1
+    assert sum(says("delivery.title") in t for t in seen) == 1
+    assert sum(says("payment.qr_title") in t for t in seen) == 1
+    assert sum(fragment("start.welcome") in t for t in seen) == 1
     assert telegram.stats.unhonoured_429 == 0
 
 
@@ -46,7 +47,7 @@ def test_a_customer_who_blocks_the_bot_mid_purchase_keeps_the_order_and_gets_it_
     assert order.delivered_at is None and shop.get("/health").status_code == 200
     hadi.unblock_bot()
     hadi.send_text("/start")
-    hadi.wait_for_message(contains="Pesanan berhasil", timeout=15)
+    hadi.wait_for_message(contains=says("delivery.title"), timeout=15)
     assert not User.get_by_id(hadi.id).blocked_bot
 
 
@@ -58,7 +59,7 @@ def test_get_updates_failing_for_ten_seconds_then_the_bot_resumes(shop, telegram
     health = shop.get("/health")
     assert health.status_code == 200 and health.json()["status"] == "degraded"
     indah.send_text("/start")
-    indah.wait_for_message(contains="Selamat datang", timeout=25)
+    indah.wait_for_message(contains=fragment("start.welcome"), timeout=25)
     telegram.wait_until(lambda: shop.get("/health").json()["status"] == "healthy", timeout=10)
 
 
@@ -70,11 +71,11 @@ def test_a_handler_that_fails_answers_coba_lagi_and_the_next_press_works(shop, t
     start(joni)
     card = open_product(joni, product.name)
     telegram.faults.add("editMessageText", status=400, description="Bad Request: injected", chat_id=joni.id)
-    answer = joni.wait_for_answer(joni.press(card, texts.BTN_PLUS))
-    assert answer.text == texts.ERROR and answer.show_alert
-    admin.wait_for_message(contains="Error")
-    joni.press(card, texts.BTN_PLUS)
-    joni.wait_for_message(contains="Jumlah: 2")
+    answer = joni.wait_for_answer(joni.press(card, button("btn.plus")))
+    assert answer.text == button("gate.error") and answer.show_alert
+    admin.wait_for_message(contains=fragment("notice.error"))
+    joni.press(card, button("btn.plus"))
+    joni.wait_for_message(contains=fragment("shop.card_quantity", quantity=2))
 
 
 def test_the_same_update_delivered_twice_creates_one_order(shop, telegram, pakasir):
@@ -82,7 +83,7 @@ def test_the_same_update_delivered_twice_creates_one_order(shop, telegram, pakas
     kartika = telegram.user(9105, "Kartika")
     start(kartika)
     choice = choose_payment(kartika, open_product(kartika, product.name))
-    kartika.press(choice, texts.BTN_PAY_QRIS)
+    kartika.press(choice, button("btn.pay_qris"))
     kartika.wait_for_message(lambda m: m.kind == "photo")
     shop.stop()
     telegram.replay_last_updates(3)  # Telegram redelivers what a crashed bot never confirmed
@@ -119,7 +120,7 @@ def test_random_buttons_huge_and_odd_texts_change_nothing_and_crash_nothing(shop
     crowd = [telegram.user(9200 + i, f"Fuzzer{i}") for i in range(6)]
     for user in crowd:
         start(user)
-    anchors = {user.id: user.wait_for_message(contains="Selamat datang") for user in crowd}
+    anchors = {user.id: user.wait_for_message(contains=fragment("start.welcome")) for user in crowd}
     before = snapshot()
     rng = random.Random(20261127)
     presses = []
@@ -143,17 +144,17 @@ def test_floods_are_dropped_with_one_notice_a_minute(shop, telegram, pakasir):
     lutfi = telegram.user(9106, "Lutfi")
     for _ in range(12):
         lutfi.send_text("halo")
-    telegram.wait_until(lambda: sum(texts.FLOOD.split()[0] in t for t in bot_texts(telegram, lutfi.id)) == 1,
+    telegram.wait_until(lambda: bot_texts(telegram, lutfi.id).count(says("gate.flood")) == 1,
                         timeout=20, what="one flood notice")
     telegram.wait_until(lambda: len(bot_texts(telegram, lutfi.id)) >= 11, timeout=20)
-    assert sum("belum paham" in t for t in bot_texts(telegram, lutfi.id)) == 10
+    assert bot_texts(telegram, lutfi.id).count(says("gate.unknown_text")) == 10
 
     maya = telegram.user(9107, "Maya")
     start(maya)
     qr = pay_by_qris(maya, product.name)
-    answers = [maya.wait_for_answer(maya.press(qr, texts.BTN_CHECK_STATUS)).text for _ in range(6)]
-    assert answers[-1] == texts.PAYMENT_CHECK_LIMIT
-    assert all("belum masuk" in answer for answer in answers[:5])
+    answers = [maya.wait_for_answer(maya.press(qr, button("btn.check_status"))).text for _ in range(6)]
+    assert answers[-1] == button("payment.check_limit")
+    assert all(answer.startswith(fragment("payment.pending")) for answer in answers[:5])
     assert len(pakasir.requests_for("detail", invoice_of(qr))) <= 6
 
 
@@ -161,8 +162,8 @@ def test_admins_get_a_larger_allowance(shop, telegram):
     admin = telegram.user(ADMIN_ID, "Admin")
     for _ in range(15):
         admin.send_text("halo")
-    telegram.wait_until(lambda: sum("belum paham" in t for t in bot_texts(telegram, admin.id)) == 15, timeout=30)
-    assert not any(texts.FLOOD.split()[0] in t for t in bot_texts(telegram, admin.id))
+    telegram.wait_until(lambda: bot_texts(telegram, admin.id).count(says("gate.unknown_text")) == 15, timeout=30)
+    assert says("gate.flood") not in bot_texts(telegram, admin.id)
 
 
 def test_debug_logging_still_hides_the_api_key_the_token_and_the_goods(make_shop, telegram, pakasir):
@@ -171,9 +172,9 @@ def test_debug_logging_still_hides_the_api_key_the_token_and_the_goods(make_shop
     nadia = telegram.user(9108, "Nadia")
     start(nadia)
     qr = pay_by_qris(nadia, product.name)
-    nadia.press(qr, texts.BTN_CHECK_STATUS)
+    nadia.press(qr, button("btn.check_status"))
     pakasir.complete(invoice_of(qr))
-    nadia.wait_for_message(contains="Pesanan berhasil")
+    nadia.wait_for_message(contains=says("delivery.title"))
     logs = shop.logs()
     assert "[upd-" in logs and "[whk-" in logs, "correlation ids tag updates and webhooks"
     # the fixture's teardown checks the token, the api_key and every stock line
@@ -190,11 +191,11 @@ def test_a_banned_user_gets_one_short_notice_and_nothing_else(shop, telegram):
     users.ban(ADMIN_ID, users.get(omar.id), "penipuan")
     before = len(telegram.chat(omar.id).bot_messages())
     handled = ProcessedUpdate.select().count()
-    for text in ("/start", "/produk", "halo", texts.BTN_BALANCE):
+    for text in ("/start", "/produk", "halo", button("menu.balance")):
         omar.send_text(text)
-    answer = omar.wait_for_answer(omar.press(card, texts.BTN_BUY))
+    answer = omar.wait_for_answer(omar.press(card, button("btn.buy")))
     telegram.wait_until(lambda: ProcessedUpdate.select().count() == handled + 5, what="all five handled")
     after = telegram.chat(omar.id).bot_messages()[before:]
-    assert [m.plain_text() for m in after] == [texts.BANNED]
-    assert answer.text == texts.BANNED
+    assert [m.plain_text() for m in after] == [says("gate.banned")]
+    assert answer.text == button("gate.banned")
     assert Order.select().count() == 0

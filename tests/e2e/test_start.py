@@ -3,18 +3,20 @@ from __future__ import annotations
 
 import time
 
-from quickcart import texts
 from quickcart.models import User
+from tests.words import button, fragment, says
+
+MENU_ROWS = (("menu.products", "menu.balance"), ("menu.history", "menu.account", "menu.help"))
 
 
 def test_start_registers_the_user_and_shows_sticker_and_menu(shop, telegram):
     alice = telegram.user(5001, "Alice", username="alice_id")
     alice.send_text("/start")
-    greeting = alice.wait_for_message(contains="Selamat datang")
+    greeting = alice.wait_for_message(contains=fragment("start.welcome"))
     kinds = [message.kind for message in telegram.chat(alice.id).bot_messages()]
     assert kinds[:2] == ["sticker", "text"]
     assert "Alice" in greeting.plain_text() and "Toko Demo" in greeting.plain_text()
-    assert telegram.chat(alice.id).reply_keyboard == [list(row) for row in texts.MAIN_MENU]
+    assert telegram.chat(alice.id).reply_keyboard == [[button(key) for key in row] for row in MENU_ROWS]
     user = User.get_by_id(alice.id)
     assert (user.name, user.username, user.bank_id, user.member_status) == ("Alice", "alice_id", "USR001", "customer")
 
@@ -22,23 +24,23 @@ def test_start_registers_the_user_and_shows_sticker_and_menu(shop, telegram):
 def test_start_again_updates_the_name_and_keeps_the_member_id(shop, telegram):
     bob = telegram.user(5002, "Bob")
     bob.send_text("/start")
-    bob.wait_for_message(contains="Selamat datang")
+    bob.wait_for_message(contains=fragment("start.welcome"))
     renamed = telegram.user(5003, "Charlie")
     renamed.send_text("/start")
-    renamed.wait_for_message(contains="Selamat datang")
+    renamed.wait_for_message(contains=fragment("start.welcome"))
     assert User.get_by_id(5003).bank_id == "USR002"
 
 
 def test_help_and_unknown_texts_get_friendly_answers(shop, telegram):
     dina = telegram.user(5004, "Dina")
     dina.send_text("/start")
-    dina.wait_for_message(contains="Selamat datang")
-    dina.tap_keyboard(texts.BTN_HELP)
-    assert "Cara belanja" in dina.wait_for_message(contains="Cara belanja").plain_text()
+    dina.wait_for_message(contains=fragment("start.welcome"))
+    dina.tap_keyboard(button("menu.help"))
+    dina.wait_for_message(contains=fragment("start.help"))
     dina.send_text("/tidakada")
-    dina.wait_for_message(contains="Perintah tidak dikenal")
+    dina.wait_for_message(contains=says("gate.unknown_command"))
     dina.send_text("halo?")
-    dina.wait_for_message(contains="belum paham")
+    dina.wait_for_message(contains=says("gate.unknown_text"))
 
 
 def test_health_reports_each_service(shop):

@@ -4,12 +4,13 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from quickcart import stock_key, texts
+from quickcart import stock_key
 from quickcart.db import close_database, open_database
 from quickcart.models import PAID, SOLD, Order, StockLine
 from quickcart.sandbox.launcher import ENTRY_POINT
 from tests.e2e.admin_helpers import ask, start_admin
 from tests.e2e.journey import invoice_of, pay_by_qris, start
+from tests.words import button, says
 
 SEEDED = [f"email:netflix{i}@mail.test password:Rahasia-{i:04d}-nf" for i in range(6)]
 IMPORTED = [f"SPOTIFY-FAMILY-{i:04d} login:sp{i}@mail.test pw:Sp-{i * 7919 % 10000:04d}" for i in range(8)]
@@ -19,7 +20,7 @@ def buy(customer, pakasir, product_name: str, quantity: int) -> tuple[str, str]:
     """A purchase paid by QRIS; returns the invoice and the goods message."""
     invoice = invoice_of(pay_by_qris(customer, product_name, quantity=quantity))
     pakasir.complete(invoice)
-    goods = customer.wait_for_message(lambda m: "Pesanan berhasil" in m.plain_text() and invoice in m.plain_text())
+    goods = customer.wait_for_message(lambda m: says("delivery.title") in m.plain_text() and invoice in m.plain_text())
     return invoice, goods.plain_text()
 
 
@@ -76,12 +77,12 @@ def test_delivery_works_after_the_key_is_rotated(make_shop, telegram, pakasir):
     assert Order.select().where(Order.status == PAID).count() == 2
     assert StockLine.select().where(StockLine.state == SOLD).count() == 5
     # The lines sold before the rotation can still be shown again, with the new key.
-    alice.tap_keyboard(texts.BTN_HISTORY)
-    listing = alice.wait_for_message(contains="Riwayat pesanan")
+    alice.tap_keyboard(button("menu.history"))
+    listing = alice.wait_for_message(contains=says("history.title"))
     alice.press(listing, listing.button_texts()[0])
-    detail = alice.wait_for_message(contains="Lunas")
+    detail = alice.wait_for_message(contains=says("history.order_status", status=button("status.paid")))
     assert first_invoice in detail.plain_text()
-    alice.press(detail, texts.BTN_SHOW_GOODS)
+    alice.press(detail, button("btn.show_goods"))
     again = alice.wait_for_message(contains=SEEDED[0])
     assert sold_lines_in_message(again.plain_text()) == SEEDED[:2]
     assert second_invoice != first_invoice

@@ -8,11 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from quickcart import texts
 from quickcart.migrations import SCHEMA_VERSION
 from quickcart.sandbox.launcher import ENTRY_POINT, ShopProcess
 from quickcart.stockcrypt import read_key_file
 from tests.e2e.journey import start
+from tests.words import button, says
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "schema_v1.db"
 KEPT = ("user", "product", "order", "order_item", "stock_line", "ledger_entry", "setting")
@@ -41,11 +41,12 @@ def test_the_shop_starts_on_a_version_1_database_and_serves_its_catalogue(tmp_pa
     try:
         alice = telegram.user(7001, "Alice")  # a customer from the old database
         start(alice)
-        alice.tap_keyboard(texts.BTN_PRODUCTS)
-        categories = alice.wait_for_message(contains="Pilih")
-        assert {"Streaming (1)", "Voucher Game (1)"} <= set(categories.button_texts())
-        alice.tap_keyboard(texts.BTN_HISTORY)
-        history = alice.wait_for_message(contains="Riwayat pesanan")
+        alice.tap_keyboard(button("menu.products"))
+        categories = alice.wait_for_message(contains=says("shop.categories"))
+        assert {button("btn.category", name="Streaming", products=1),
+                button("btn.category", name="Voucher Game", products=1)} <= set(categories.button_texts())
+        alice.tap_keyboard(button("menu.history"))
+        history = alice.wait_for_message(contains=says("history.title"))
         assert any("Rp101.010" in label for label in history.button_texts())
     finally:
         assert shop.stop() == 0

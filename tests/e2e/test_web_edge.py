@@ -8,6 +8,7 @@ from collections import Counter, defaultdict
 from quickcart.models import PAID, Order
 from quickcart.sandbox.hostile import Slowloris, malformed_webhooks, raw_request
 from tests.e2e.journey import invoice_of, pay_by_qris, start
+from tests.words import says
 
 LINES = ["kode-voucher-SLOW-0001"]
 
@@ -29,7 +30,7 @@ def test_two_hundred_slow_clients_leave_the_webhook_answering_a_real_payment_wit
         assert attacker.open_now == 200, "the attack was still on while the payment came in"
     assert health.status_code == 200 and health_seconds < 2, health_seconds
     assert webhook.ok and webhook.elapsed < 2, webhook
-    customer.wait_for_message(contains="Pesanan berhasil")
+    customer.wait_for_message(contains=says("delivery.title"))
     assert Order.get(Order.invoice_id == invoice).status == PAID
     print(f"slowloris 200: /health {health_seconds * 1000:.0f} ms, webhook {webhook.elapsed * 1000:.0f} ms")
 
@@ -56,7 +57,7 @@ def test_a_thousand_malformed_webhooks_get_4xx_no_traceback_and_fewer_than_twent
     lines_during = len(shop.logs().splitlines()) - lines_before
 
     pakasir.complete(invoice)
-    customer.wait_for_message(contains="Pesanan berhasil")
+    customer.wait_for_message(contains=says("delivery.title"))
     assert Order.get(Order.invoice_id == invoice).status == PAID, "the shop still takes real payments"
     shop.stop()
 

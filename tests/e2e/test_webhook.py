@@ -9,6 +9,7 @@ from quickcart.models import PAID, PENDING, SOLD, AuditLog, Order, StockLine
 from quickcart.money import format_rupiah
 from tests.e2e.conftest import ADMIN_ID
 from tests.e2e.journey import invoice_of, pay_by_qris, start
+from tests.words import fragment, says
 
 LINES = ["kode-voucher-AAAA-1111", "kode-voucher-BBBB-2222"]
 
@@ -68,8 +69,8 @@ def test_a_forged_wrong_amount_is_refused_without_revealing_ours_and_alerts_nobo
     assert AuditLog.select().where(AuditLog.action == "payment.mismatch").count() == 0
     # The real payment still goes through, and nobody was told of a mismatch.
     pakasir.complete(order.invoice_id)
-    customer.wait_for_message(contains="Pesanan berhasil")
-    assert not [m for m in telegram.chat(admin.id).bot_messages() if "tidak cocok" in (m.text or "")]
+    customer.wait_for_message(contains=says("delivery.title"))
+    assert not [m for m in telegram.chat(admin.id).bot_messages() if fragment("notice.mismatch") in m.plain_text()]
 
 
 def test_a_mismatch_pakasir_confirms_is_never_delivered_and_alerts_the_admins_once(shop, telegram, pakasir):
@@ -80,11 +81,12 @@ def test_a_mismatch_pakasir_confirms_is_never_delivered_and_alerts_the_admins_on
     pakasir.misreport(order.invoice_id, amount=order.gateway_amount - 1000)
     for _ in range(3):
         assert shop.post("/webhooks/pakasir", json=body_for(order)).status_code == 200
-    alert = admin.wait_for_message(contains="tidak cocok")
+    alert = admin.wait_for_message(contains=fragment("notice.mismatch"))
     assert order.invoice_id in alert.plain_text() and format_rupiah(order.gateway_amount - 1000) in alert.plain_text()
     assert Order.get_by_id(order.id).status == PENDING and Order.get_by_id(order.id).mismatch
     assert AuditLog.select().where(AuditLog.action == "payment.mismatch").count() == 1
-    assert len([m for m in telegram.chat(admin.id).bot_messages() if "tidak cocok" in (m.text or "")]) == 1
+    alerts = [m for m in telegram.chat(admin.id).bot_messages() if fragment("notice.mismatch") in m.plain_text()]
+    assert len(alerts) == 1
 
 
 def test_with_a_secret_a_bad_or_missing_signature_is_401_and_a_good_one_pays(make_shop, telegram, pakasir):
@@ -103,13 +105,13 @@ def test_with_a_secret_a_bad_or_missing_signature_is_401_and_a_good_one_pays(mak
     response = shop.post("/webhooks/pakasir", data=raw,
                          headers={"Content-Type": "application/json", "X-Pakasir-Signature": good})
     assert response.status_code == 200 and response.json()["status"] == "paid"
-    customer.wait_for_message(contains="Pesanan berhasil")
+    customer.wait_for_message(contains=says("delivery.title"))
 
 
 def test_duplicate_webhooks_answer_200_and_change_nothing(shop, telegram, pakasir):
     customer, order = pending_order(shop, telegram)
     results = pakasir.complete(order.invoice_id, webhook_times=1) and pakasir.send_webhook(order.invoice_id, times=3)
-    customer.wait_for_message(contains="Pesanan berhasil")
+    customer.wait_for_message(contains=says("delivery.title"))
     assert [result.status_code for result in results] == [200, 200, 200]
     order = Order.get_by_id(order.id)
     assert order.status == PAID

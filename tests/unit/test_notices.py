@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from quickcart.notices import AdminNotifier
+from tests.words import fragment
 
 ADMIN = 555
 
@@ -27,5 +28,5 @@ def test_errors_are_throttled_to_one_notice_per_quiet_period(telegram, sender):
     for _ in range(100):
         notifier.error("RuntimeError while handling an update")
     notifier.stop()
-    messages = [m.text for m in telegram.chat(ADMIN).bot_messages()]
-    assert len(messages) == 1 and "Error" in messages[0]
+    messages = [m.plain_text() for m in telegram.chat(ADMIN).bot_messages()]
+    assert len(messages) == 1 and fragment("notice.error") in messages[0]

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.words import says
+
 ROOT = Path(__file__).resolve().parents[2]
 UNITS = ROOT / "systemd"
 SERVICE = UNITS / "quickcart.service"
@@ -143,7 +145,7 @@ def test_the_whole_demo_purchase_works_when_memory_cannot_be_writable_and_execut
     result = subprocess.run([sys.executable, "-c", launcher], capture_output=True, text=True, timeout=60,
                             cwd=ROOT, env=env)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr
-    assert "Pesanan berhasil" in result.stdout
+    assert says("delivery.title") in result.stdout
 
 
 def _bytes(value: str) -> int:
