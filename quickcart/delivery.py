@@ -97,8 +97,8 @@ class Delivery:
         try:
             with sending_priority(URGENT):  # the customer has paid and is waiting
                 self._send(order)
-        except BotBlocked:
-            self._record_failure(order, "user blocked the bot", counts=True)
+        except BotBlocked as exc:
+            self._record_failure(order, exc.description, counts=True)  # Telegram's words, as below
             return False
         except TelegramError as exc:
             # Telegram being down is retried for as long as it takes; only a

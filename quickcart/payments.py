@@ -52,6 +52,7 @@ from quickcart.gateways.base import (
     TransactionNotFound,
     TransactionStatus,
 )
+from quickcart.i18n import speaker
 from quickcart.logging_setup import correlation, current_correlation_id
 from quickcart.models import (
     BALANCE,
@@ -309,9 +310,9 @@ class PaymentService:
         orders.mark_checked(order)
         if transaction is None:
             return _Answer.UNPAYABLE
-        problem = self._mismatch(order, transaction)
+        problem = self._mismatch(order, transaction, source)
         if problem:
-            self._flag_mismatch(order, transaction, f"{problem} (via {source})")
+            self._flag_mismatch(order, transaction, problem)
             return _Answer.MISMATCH
         if transaction.completed:
             return self._settle(order, source)
@@ -332,14 +333,18 @@ class PaymentService:
         self._after_paid(order.id)
         return _Answer.PAID
 
-    def _mismatch(self, order: Order, transaction: TransactionStatus) -> str:
+    def _mismatch(self, order: Order, transaction: TransactionStatus, source: str) -> str:
+        """What differs between the order and the gateway's answer ("" if nothing): a diagnostic
+        kept on the order and in the audit trail for the owner, never shown in a chat."""
         if transaction.account != self._gateway.account:
-            return f"account {transaction.account[:60]!r}"
-        if transaction.order_id != order.invoice_id:
-            return f"order id {transaction.order_id[:60]!r}"
-        if transaction.amount != order.gateway_amount:
-            return f"amount {transaction.amount}"
-        return ""
+            differs = f"account {transaction.account[:60]!r}"
+        elif transaction.order_id != order.invoice_id:
+            differs = f"order id {transaction.order_id[:60]!r}"
+        elif transaction.amount != order.gateway_amount:
+            differs = f"amount {transaction.amount}"
+        else:
+            return ""
+        return f"{differs} (via {source})"
 
     def _flag_mismatch(self, order: Order, transaction: TransactionStatus, detail: str) -> None:
         """Mark the order as a mismatch and tell the admins — once, across restarts."""
@@ -405,7 +410,7 @@ class PaymentService:
         except stock.StockShort:
             pass
         balance.apply(order.user_id, order.total_bill, balance.LATE_CREDIT, order=order,
-                      note=f"{order.invoice_id}: stok habis saat pembayaran masuk")
+                      note=speaker().plain("ledger.late_credit_note", invoice=order.invoice_id))
         return CREDITED
 
     def _after_paid(self, order_id: int) -> None:
@@ -510,7 +515,7 @@ class PaymentService:
             return False
         stock.release(fresh)
         balance.apply(fresh.user_id, fresh.total_bill, balance.ADMIN, order=fresh, admin_id=admin_id,
-                      note=note or f"{fresh.invoice_id}: pembayaran dicek admin")
+                      note=note or speaker().plain("ledger.mismatch_credit_note", invoice=fresh.invoice_id))
         return True
 
     # --- jobs --------------------------------------------------------------------
