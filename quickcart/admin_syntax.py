@@ -1,9 +1,9 @@
 """The syntax of the admin commands: pure parsing, no database, no Telegram.
 
 Every parser takes the text an admin typed and returns plain values, or
-raises :class:`UsageError` naming the command, so the handler can answer
-with that command's syntax and an example (``admin_texts.usage``) and change
-nothing.
+raises :class:`UsageError` naming the command and, by catalogue key, what is
+wrong, so the handler can answer with that command's syntax and an example
+(``admin_views.usage``) and change nothing.
 
 The forms, as the ``/admin`` help shows them:
 
@@ -46,13 +46,24 @@ _NEXT_KEY = re.compile(r"\s+(?:" + "|".join(sorted(EDIT_FIELDS, key=len, reverse
                        re.IGNORECASE)
 
 
-class UsageError(ValueError):
-    """A command that does not follow its syntax; ``reason`` says what is wrong."""
+@dataclass(frozen=True)
+class Term:
+    """A word from the catalogue inside a reason ("harga reseller"), said in the admin's language."""
+    key: str
 
-    def __init__(self, command: str, reason: str = ""):
-        super().__init__(reason or command)
+
+class UsageError(ValueError):
+    """A command that does not follow its syntax.
+
+    ``reason`` is the catalogue key of what is wrong (empty: just the wrong
+    format) and ``values`` fill it; a :class:`Term` value is itself a key.
+    """
+
+    def __init__(self, command: str, reason: str = "", **values: object):
+        super().__init__(f"/{command}: {reason or 'wrong format'}")
         self.command = command
         self.reason = reason
+        self.values = values
 
 
 @dataclass(frozen=True)
@@ -86,22 +97,29 @@ def command_name(text: str | None) -> str | None:
 
 # --- values ------------------------------------------------------------------
 
-def parse_id(command: str, token: str, what: str = "id produk") -> int:
+PRODUCT_ID = Term("admin.what.product_id")
+AMOUNT = Term("admin.what.amount")
+PRICE = Term("admin.what.price")
+CUSTOMER_PRICE = Term("admin.what.customer_price")
+RESELLER_PRICE = Term("admin.what.reseller_price")
+
+
+def parse_id(command: str, token: str, what: Term | str = PRODUCT_ID) -> int:
     """A positive whole number, optionally written ``#12``."""
     cleaned = token.strip().removeprefix("#")
     if not cleaned.isascii() or not cleaned.isdigit() or int(cleaned) <= 0 or len(cleaned) > 18:
-        raise UsageError(command, f"{what} harus angka, bukan {token.strip()!r}")
+        raise UsageError(command, "admin.reason.not_a_number", what=what, typed=token.strip())
     return int(cleaned)
 
 
-def parse_price(command: str, text: str, what: str = "harga") -> int:
-    """A positive whole rupiah amount."""
+def parse_price(command: str, text: str, what: Term | str = PRICE) -> int:
+    """A positive whole rupiah amount; ``what`` names it in a refusal (a field name as typed, or a word)."""
     try:
         amount = parse_rupiah(text)
     except ValueError:
-        raise UsageError(command, f"{what} harus bilangan bulat rupiah, bukan {text.strip()!r}") from None
+        raise UsageError(command, "admin.reason.not_whole_rupiah", what=what, typed=text.strip()) from None
     if amount <= 0:
-        raise UsageError(command, f"{what} harus lebih dari 0")
+        raise UsageError(command, "admin.reason.not_positive", what=what)
     return amount
 
 
@@ -110,7 +128,7 @@ def parse_signed_amount(command: str, text: str) -> int:
     cleaned = text.strip()
     sign = -1 if cleaned.startswith(("-", "−")) else 1
     unsigned = cleaned.lstrip("+-−").strip()
-    return sign * parse_price(command, unsigned, "jumlah")
+    return sign * parse_price(command, unsigned, AMOUNT)
 
 
 def _words(command: str, args: str, minimum: int, maximum: int | None) -> list[str]:
@@ -135,16 +153,16 @@ def parse_add_product(argument: str) -> NewProduct:
     """``Nama | Kategori | harga_customer | harga_reseller | deskripsi`` (description optional)."""
     parts = [part.strip() for part in argument.split("|", 4)]
     if len(parts) < 4:
-        raise UsageError("addproduct", "butuh minimal 4 bagian dipisah |")
+        raise UsageError("addproduct", "admin.reason.too_few_parts")
     name, category, customer, reseller = parts[:4]
     description = parts[4] if len(parts) == 5 else ""
     if not name or "\n" in name:
-        raise UsageError("addproduct", "nama produk wajib diisi, satu baris")
+        raise UsageError("addproduct", "admin.reason.name_one_line")
     if not category or "\n" in category:
-        raise UsageError("addproduct", "kategori wajib diisi, satu baris")
+        raise UsageError("addproduct", "admin.reason.category_one_line")
     return NewProduct(name=name, category=category,
-                      customer_price=parse_price("addproduct", customer, "harga customer"),
-                      reseller_price=parse_price("addproduct", reseller, "harga reseller"),
+                      customer_price=parse_price("addproduct", customer, CUSTOMER_PRICE),
+                      reseller_price=parse_price("addproduct", reseller, RESELLER_PRICE),
                       description=description)
 
 
@@ -166,7 +184,7 @@ def parse_edit_pairs(text: str) -> dict[str, object]:
     position = 0
     text = text.strip()
     if not text:
-        raise UsageError(command, "tulis minimal satu field=nilai")
+        raise UsageError(command, "admin.reason.no_pairs")
     while position < len(text):
         while position < len(text) and text[position].isspace():
             position += 1
@@ -174,13 +192,13 @@ def parse_edit_pairs(text: str) -> dict[str, object]:
             break
         match = _KEY.match(text, position)
         if match is None:
-            raise UsageError(command, f"diharapkan field=nilai di {text[position:position + 20]!r}")
+            raise UsageError(command, "admin.reason.expected_pair", typed=text[position:position + 20])
         key = match.group(1).lower()
         if key not in EDIT_FIELDS:
-            raise UsageError(command, f"field tidak dikenal: {match.group(1)}")
+            raise UsageError(command, "admin.reason.unknown_field", field=match.group(1))
         field_name = EDIT_FIELDS[key]
         if field_name in changes:
-            raise UsageError(command, f"field {field_name} ditulis dua kali")
+            raise UsageError(command, "admin.reason.field_twice", field=field_name)
         position = match.end()
         if text.startswith('"', position):
             value, position = _quoted(text, position)
@@ -208,11 +226,11 @@ def _quoted(text: str, position: int) -> tuple[str, int]:
                 continue
             index += 1
             if index < len(text) and not text[index].isspace():
-                raise UsageError("editproduct", "setelah tanda kutip penutup harus ada spasi")
+                raise UsageError("editproduct", "admin.reason.space_after_quote")
             return "".join(value), index
         value.append(char)
         index += 1
-    raise UsageError("editproduct", "tanda kutip tidak ditutup")
+    raise UsageError("editproduct", "admin.reason.quote_not_closed")
 
 
 def parse_edit_product(argument: str) -> tuple[int, dict[str, object]]:
@@ -259,7 +277,7 @@ def parse_set_role(argument: str) -> tuple[str, str]:
     words = _words("setrole", argument, 2, 2)
     role = words[1].lower()
     if role not in ROLES:
-        raise UsageError("setrole", f"peran harus customer atau reseller, bukan {words[1]!r}")
+        raise UsageError("setrole", "admin.reason.role", typed=words[1])
     return words[0], role
 
 
@@ -277,7 +295,7 @@ def parse_invoice(command: str, args: str) -> str:
     """``<invoice>``: letters and digits, as ``TRX20241228ABC123``."""
     invoice = _words(command, args, 1, 1)[0].upper()
     if not invoice.isascii() or not invoice.isalnum() or len(invoice) > 32:
-        raise UsageError(command, f"invoice tidak valid: {invoice!r}")
+        raise UsageError(command, "admin.reason.invoice", typed=invoice)
     return invoice
 
 
@@ -292,10 +310,10 @@ def parse_resolve(args: str) -> tuple[str, str, str]:
     invoice = parse_invoice("resolve", words[0])
     action = words[1].lower()
     if action not in RESOLUTIONS:
-        raise UsageError("resolve", f"pilih salah satu: {', '.join(RESOLUTIONS)}")
+        raise UsageError("resolve", "admin.reason.resolution", choices=", ".join(RESOLUTIONS))
     note = words[2].strip() if len(words) > 2 else ""
     if len(note) > MAX_NOTE:
-        raise UsageError("resolve", f"catatan maks. {MAX_NOTE} karakter")
+        raise UsageError("resolve", "admin.reason.note_too_long", limit=MAX_NOTE)
     return invoice, action, note
 
 
@@ -304,7 +322,7 @@ def parse_orders_count(args: str) -> int:
     words = _words("orders", args, 0, 1)
     if not words:
         return DEFAULT_ORDERS_LISTED
-    return min(parse_id("orders", words[0], "jumlah"), MAX_ORDERS_LISTED)
+    return min(parse_id("orders", words[0], AMOUNT), MAX_ORDERS_LISTED)
 
 
 def parse_switch(command: str, args: str) -> bool:
@@ -312,10 +330,10 @@ def parse_switch(command: str, args: str) -> bool:
     words = _words(command, args, 1, 1)
     value = words[0].lower()
     if value not in ("on", "off"):
-        raise UsageError(command, f"pilih on atau off, bukan {words[0]!r}")
+        raise UsageError(command, "admin.reason.switch", typed=words[0])
     return value == "on"
 
 
 def parse_no_arguments(command: str, args: str) -> None:
     if args.strip():
-        raise UsageError(command, "perintah ini tanpa argumen")
+        raise UsageError(command, "admin.reason.no_arguments")

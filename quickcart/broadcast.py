@@ -26,8 +26,9 @@ import threading
 import time
 from dataclasses import dataclass
 
-from quickcart import admin_texts, audit
+from quickcart import admin_views, audit
 from quickcart.db import database
+from quickcart.i18n import Speaker
 from quickcart.models import User
 from quickcart.telegram.pacing import BULK, sending_priority
 from quickcart.telegram.sender import BotBlocked, Sender, TelegramError
@@ -40,9 +41,13 @@ PROGRESS_EVERY_SECONDS = 3.0
 
 @dataclass(frozen=True)
 class Broadcast:
-    """What to send and who asked. ``text`` is Telegram HTML (may be empty with a photo)."""
+    """What to send and who asked. ``text`` is Telegram HTML (may be empty with a photo).
+
+    ``say`` is the asking admin's language, for the progress and the final report.
+    """
     admin_id: int
     chat_id: int
+    say: Speaker
     text: str
     photo_file_id: str | None = None
 
@@ -124,14 +129,15 @@ class Broadcaster:
                          after={"recipients": tally.total, "photo": broadcast.photo_file_id is not None},
                          detail=f"{len(broadcast.text)} characters")
         log.info("broadcast to %d users started by admin %s", tally.total, broadcast.admin_id)
-        progress_id = self._send_progress(broadcast.chat_id, tally)
+        progress_id = self._send_progress(broadcast, tally)
         last_progress = time.monotonic()
 
         if is_recipient(broadcast.admin_id):
             refusal = self._deliver(broadcast, broadcast.admin_id, tally)
             if refusal is not None:
                 log.warning("broadcast refused by Telegram: %s", refusal)
-                self._finish(broadcast, progress_id, admin_texts.broadcast_refused(refusal), tally, "refused")
+                self._finish(broadcast, progress_id, broadcast.say("admin.broadcast.refused", reason=refusal), tally,
+                             "refused")
                 return
         cursor = 0
         stopped = False
@@ -147,13 +153,10 @@ class Broadcaster:
                     self._deliver(broadcast, user_id, tally)
                 if time.monotonic() - last_progress >= self._progress_every:
                     self._edit_progress(broadcast.chat_id, progress_id,
-                                        admin_texts.broadcast_progress(tally.done, max(tally.total, tally.done),
-                                                                       tally.sent, tally.blocked, tally.failed))
+                                        admin_views.broadcast_progress(broadcast.say, tally))
                     last_progress = time.monotonic()
             cursor = page[-1]
-        total = max(tally.total, tally.done)
-        summary = admin_texts.broadcast_finished(total, tally.sent, tally.blocked, tally.failed,
-                                                 time.monotonic() - started, stopped=stopped)
+        summary = admin_views.broadcast_finished(broadcast.say, tally, time.monotonic() - started, stopped=stopped)
         log.info("broadcast %s: %d sent, %d blocked, %d failed in %.0fs", "stopped" if stopped else "finished",
                  tally.sent, tally.blocked, tally.failed, time.monotonic() - started)
         self._finish(broadcast, progress_id, summary, tally, "stopped" if stopped else "finished")
@@ -177,9 +180,9 @@ class Broadcaster:
             tally.failed += 1
         return None
 
-    def _send_progress(self, chat_id: int, tally: Tally) -> int | None:
+    def _send_progress(self, broadcast: Broadcast, tally: Tally) -> int | None:
         try:
-            message = self._sender.send_text(chat_id, admin_texts.broadcast_progress(0, tally.total, 0, 0, 0))
+            message = self._sender.send_text(broadcast.chat_id, admin_views.broadcast_progress(broadcast.say, tally))
         except TelegramError:
             return None
         return message.message_id if message is not None else None

@@ -15,7 +15,6 @@ from peewee import fn
 from quickcart import audit
 from quickcart.db import immediate
 from quickcart.models import Product
-from quickcart.money import format_rupiah
 from quickcart.timeutil import utcnow
 
 PRODUCTS_PER_PAGE = 8
@@ -82,21 +81,29 @@ EDITABLE_FIELDS = ("name", "category", "customer_price", "reseller_price", "desc
 
 
 class ProductError(ValueError):
-    """A product edit that breaks a rule; the message says which."""
+    """A product edit that breaks a rule: ``key`` (in the catalogue) says which, ``values`` fill it."""
+
+    def __init__(self, key: str, **values: object):
+        super().__init__(key)
+        self.key = key
+        self.values = values
+
+
+MAX_NAME = 100
+MAX_CATEGORY = 60
 
 
 def _validate(name: str, category: str, customer_price: int, reseller_price: int, minimum_price: int) -> None:
-    if not name or len(name) > 100:
-        raise ProductError("nama produk wajib diisi (maks. 100 karakter)")
-    if not category or len(category) > 60:
-        raise ProductError("kategori wajib diisi (maks. 60 karakter)")
+    if not name or len(name) > MAX_NAME:
+        raise ProductError("admin.reason.name_required", limit=MAX_NAME)
+    if not category or len(category) > MAX_CATEGORY:
+        raise ProductError("admin.reason.category_required", limit=MAX_CATEGORY)
     if customer_price <= 0 or reseller_price <= 0:
-        raise ProductError("harga harus bilangan bulat rupiah lebih dari 0")
+        raise ProductError("admin.reason.price_not_positive")
     if min(customer_price, reseller_price) < minimum_price:
-        raise ProductError(f"harga minimal {format_rupiah(minimum_price)} "
-                           "(gateway pembayaran tidak menerima QRIS di bawah itu)")
+        raise ProductError("admin.reason.price_below_minimum", minimum=minimum_price)
     if reseller_price > customer_price:
-        raise ProductError("harga reseller tidak boleh lebih tinggi dari harga customer")
+        raise ProductError("admin.reason.reseller_above_customer")
 
 
 def _snapshot(product: Product) -> dict:
@@ -109,7 +116,7 @@ def add_product(admin_id: int, name: str, category: str, customer_price: int, re
     _validate(name, category, customer_price, reseller_price, minimum_price)
     with immediate():
         if Product.select().where(fn.LOWER(Product.name) == name.lower()).exists():
-            raise ProductError(f"produk bernama {name!r} sudah ada")
+            raise ProductError("admin.reason.name_taken", name=name)
         product = Product.create(name=name, category=category, customer_price=customer_price,
                                  reseller_price=reseller_price, description=description)
         audit.record("product.add", actor_id=admin_id, subject=f"product:{product.id}",
@@ -120,18 +127,18 @@ def add_product(admin_id: int, name: str, category: str, customer_price: int, re
 def edit_product(admin_id: int, product_id: int, changes: dict, minimum_price: int = 1) -> Product:
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
-        raise ProductError(f"field tidak dikenal: {', '.join(sorted(unknown))}")
+        raise ProductError("admin.reason.unknown_fields", fields=", ".join(sorted(unknown)))
     with immediate():
         product = Product.get_or_none(Product.id == product_id)
         if product is None:
-            raise ProductError(f"produk #{product_id} tidak ada")
+            raise ProductError("admin.reason.product_missing", id=product_id)
         before = _snapshot(product)
         merged = {**before, **changes}
         _validate(merged["name"], merged["category"], merged["customer_price"], merged["reseller_price"],
                   minimum_price)
         if "name" in changes and Product.select().where(
                 (fn.LOWER(Product.name) == changes["name"].lower()) & (Product.id != product_id)).exists():
-            raise ProductError(f"produk bernama {changes['name']!r} sudah ada")
+            raise ProductError("admin.reason.name_taken", name=changes["name"])
         Product.update(**changes, updated_at=utcnow()).where(Product.id == product_id).execute()
         product = Product.get_by_id(product_id)
         audit.record("product.edit", actor_id=admin_id, subject=f"product:{product_id}",
@@ -143,7 +150,7 @@ def set_active(admin_id: int, product_id: int, active: bool) -> Product:
     with immediate():
         product = Product.get_or_none(Product.id == product_id)
         if product is None:
-            raise ProductError(f"produk #{product_id} tidak ada")
+            raise ProductError("admin.reason.product_missing", id=product_id)
         before = _snapshot(product)
         Product.update(is_active=active, updated_at=utcnow()).where(Product.id == product_id).execute()
         product = Product.get_by_id(product_id)

@@ -47,7 +47,7 @@ def message_in(app: App, message: types.Message, user: User) -> None:
         admin_handler = (routes.ADMIN_COMMANDS.get(command.name) if message.content_type == "text"
                          else routes.ADMIN_CAPTIONS.get((message.content_type, command.name)))
         if admin_handler is not None:
-            routes.admin.run(app, message, command, admin_handler)
+            routes.admin.run(app, message, command, admin_handler, user)
             return
     if message.content_type == "text" and message.text.startswith("/"):
         handler = routes.COMMANDS.get(command.name) if command else None

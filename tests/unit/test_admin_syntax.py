@@ -2,7 +2,7 @@
 
 import pytest
 
-from quickcart import admin_texts
+from quickcart import admin_views
 from quickcart.admin_syntax import (
     UsageError,
     command_name,
@@ -19,11 +19,15 @@ from quickcart.admin_syntax import (
     split_command,
 )
 from quickcart.handlers import admin
+from quickcart.i18n import speaker
+from tests.admin_words import SAY, refusal, syntax_of, usage_of
 
 
 def refused(parse, *args) -> UsageError:
+    """The refusal, which must be one the admin can read: its reason's key and values render."""
     with pytest.raises(UsageError) as caught:
         parse(*args)
+    admin_views.usage(SAY, caught.value)
     return caught.value
 
 
@@ -106,15 +110,28 @@ def test_ban_setrole_orders_maintenance_and_invoice_forms():
     assert refused(parse_invoice, "order", "TRX-1; DROP").command == "order"
 
 
-def test_every_admin_command_has_a_syntax_and_an_example():
-    assert set(admin.COMMANDS) == set(admin_texts.USAGE)
-    for command in admin_texts.USAGE:
-        text = admin_texts.usage(command, "alasan <x> & y")
-        assert "Format:" in text and "Contoh:" in text and "&lt;x&gt; &amp; y" in text
+def test_a_refusal_names_what_is_wrong_by_key_and_what_was_typed():
+    wrong_price = refused(parse_add_product, "Netflix | Streaming | lima puluh | 45000")
+    assert (wrong_price.reason, wrong_price.values["typed"]) == ("admin.reason.not_whole_rupiah", "lima puluh")
+    answer = refusal("addproduct", wrong_price.reason, **wrong_price.values)
+    assert SAY.plain("admin.what.customer_price") in answer and "lima puluh" in answer  # the word is said
+    assert refused(parse_edit_pairs, "warna=merah").values == {"field": "warna"}
+    assert refused(parse_add_balance, "123").reason == ""  # only the wrong format: the syntax says the rest
+
+
+def test_every_admin_command_has_a_syntax_an_example_and_a_description():
+    say = speaker()
+    for command in admin.COMMANDS:
+        for part in ("syntax", "example", "does"):
+            assert say.texts.has(say.language, f"admin.command.{command}.{part}"), (command, part)
+        text = admin_views.usage(say, UsageError(command, "admin.reason.no_such_user", query="<x> & y"))
+        assert "&lt;x&gt; &amp; y" in text
+        assert refusal(command, "admin.reason.no_such_user", query="<x> & y").endswith(usage_of(command))
+        assert usage_of(command).startswith(syntax_of(command))
 
 
 def test_long_lists_are_split_between_lines_under_the_telegram_limit():
     lines = [f"<b>#{i}</b> " + "x" * 90 for i in range(200)]
-    messages = admin_texts.split_for_telegram(lines)
+    messages = admin_views.split_for_telegram(lines)
     assert len(messages) > 1 and all(len(message) <= 4096 for message in messages)
     assert "\n".join(messages).split("\n") == lines

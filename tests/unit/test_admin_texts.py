@@ -1,19 +1,31 @@
-"""Every admin text is valid Telegram HTML within Telegram's length, whatever names and notes contain."""
+"""Every admin text comes from the catalogue and is valid Telegram HTML within Telegram's length,
+whatever names and notes contain."""
 from __future__ import annotations
 
+import ast
 import inspect
+import re
 from datetime import datetime
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
-from quickcart import admin_texts
+from quickcart import admin_views
+from quickcart.admin_syntax import RESOLUTIONS, Term, UsageError
+from quickcart.broadcast import Tally
 from quickcart.payments import Outcome
 from quickcart.sandbox.telegram_format import parse_formatted
 from quickcart.stock import ImportResult, StockCounts
+from tests.admin_words import SAY, says
 
 NASTY = "<b>Tom & Jerry</b> <script> 5 > 3 &amp; _under_ *star*"
 WHEN = datetime(2026, 11, 27, 9, 30)
+ROOT = Path(__file__).resolve().parents[2] / "quickcart"
+# Where the admin side's words used to be written out; now they only name keys.
+ADMIN_MODULES = ["admin_syntax.py", "admin_views.py", "catalogue.py", "broadcast.py", "backup.py", "users.py",
+                 "stats.py", "reports.py", "settings.py", "stock.py", "balance.py",
+                 *(str(path.relative_to(ROOT)) for path in (ROOT / "handlers").glob("admin*.py"))]
 
 PRODUCT = SimpleNamespace(id=3, name=NASTY, category=NASTY, customer_price=50_000, reseller_price=45_000,
                           stock_count=4, sold_count=2, is_active=False)
@@ -30,43 +42,49 @@ STATS = {"total_users": 1, "total_transactions": 2, "active_orders": 3, "revenue
          "top_products": [{"id": 1, "name": NASTY, "sold": 9}]}
 
 CALLS = [
-    lambda: admin_texts.usage("addstock", NASTY),
-    lambda: admin_texts.admin_help(),
-    lambda: admin_texts.product_added(PRODUCT),
-    lambda: admin_texts.product_edited(PRODUCT, ["name", "customer_price"]),
-    lambda: admin_texts.product_switched(PRODUCT),
-    lambda: admin_texts.product_list([PRODUCT] * 3)[0],
-    lambda: admin_texts.product_missing(9),
-    lambda: admin_texts.stock_counts(PRODUCT, StockCounts(1, 2, 3)),
-    lambda: admin_texts.stock_importing(PRODUCT, 100_000),
-    lambda: admin_texts.stock_imported(PRODUCT, ImportResult(1, 2, 3, 4), 5),
-    lambda: admin_texts.STOCK_FILE_NOT_TXT,
-    lambda: admin_texts.stock_file_too_big(20 * 1024 * 1024),
-    lambda: admin_texts.user_missing(NASTY),
-    lambda: admin_texts.user_profile(USER, 3, 2, 100_000),
-    lambda: admin_texts.user_banned(USER),
-    lambda: admin_texts.user_unbanned(USER),
-    lambda: admin_texts.role_set(USER),
-    lambda: admin_texts.balance_adjusted(USER, -5000, 10),
-    lambda: admin_texts.balance_would_go_negative(USER, 5, -6),
-    lambda: admin_texts.order_missing(NASTY),
-    lambda: admin_texts.order_detail(ORDER, USER, [ITEM], [EVENT])[0],
-    lambda: admin_texts.goods_inline([NASTY, NASTY]),
-    lambda: admin_texts.goods_caption(NASTY, 2),
-    lambda: admin_texts.order_list([ORDER], {1: NASTY})[0],
-    lambda: admin_texts.recheck_result("closed", NASTY, NASTY),
-    lambda: admin_texts.stats_text(STATS),
-    lambda: admin_texts.maintenance_switched(True, False),
-    lambda: admin_texts.backup_caption(3_000_000),
-    lambda: admin_texts.backup_too_big(60_000_000),
-    lambda: admin_texts.broadcast_progress(1, 2, 3, 4, 5),
-    lambda: admin_texts.broadcast_finished(10, 7, 2, 1, 75.0, stopped=True),
-    lambda: admin_texts.broadcast_refused(NASTY),
+    lambda: admin_views.usage(SAY, UsageError("addstock", "admin.reason.no_such_user", query=NASTY)),
+    lambda: admin_views.usage(SAY, UsageError("addproduct", "admin.reason.not_a_number",
+                                              what=Term("admin.what.product_id"), typed=NASTY)),
+    lambda: admin_views.admin_help(SAY, ["admin", "recheck", "orders"], gateway=NASTY, default=1, maximum=2)[0],
+    lambda: admin_views.product_added(SAY, PRODUCT),
+    lambda: admin_views.product_edited(SAY, PRODUCT, ["name", "customer_price"]),
+    lambda: admin_views.product_switched(SAY, PRODUCT),
+    lambda: admin_views.product_list(SAY, [PRODUCT] * 3)[0],
+    lambda: admin_views.stock_counts(SAY, PRODUCT, StockCounts(1, 2, 3)),
+    lambda: SAY("admin.stock.importing", count=100_000, id=PRODUCT.id, name=NASTY),
+    lambda: admin_views.stock_imported(SAY, PRODUCT, ImportResult(1, 2, 3, 4), 5),
+    lambda: SAY("admin.stock.file_not_txt"),
+    lambda: SAY("admin.stock.file_too_big", megabytes=admin_views.megabytes(20 * 1024 * 1024, 0)),
+    lambda: SAY("admin.user.missing", query=NASTY),
+    lambda: admin_views.user_profile(SAY, USER, 3, 2, 100_000),
+    lambda: admin_views.user_banned(SAY, USER),
+    lambda: SAY("admin.user.unbanned", user=admin_views.user_label(SAY, USER)),
+    lambda: admin_views.role_set(SAY, USER),
+    lambda: admin_views.balance_adjusted(SAY, USER, -5000, 10),
+    lambda: admin_views.balance_short(SAY, USER, 5, -6),
+    lambda: SAY("admin.order.missing", invoice=NASTY),
+    lambda: admin_views.order_detail(SAY, ORDER, USER, [ITEM], [EVENT], NASTY)[0],
+    lambda: admin_views.goods(SAY, [NASTY, NASTY]),
+    lambda: SAY("admin.order.goods_caption", invoice=NASTY, count=2),
+    lambda: admin_views.order_list(SAY, [ORDER], {1: NASTY})[0],
+    lambda: SAY("admin.recheck.closed", invoice=NASTY, status=NASTY, gateway=NASTY),
+    lambda: SAY("admin.order.not_a_mismatch", invoice=NASTY),
+    lambda: admin_views.stats(SAY, STATS),
+    lambda: admin_views.maintenance_switched(SAY, True, False),
+    lambda: SAY("admin.backup.caption", megabytes=admin_views.megabytes(3_000_000)),
+    lambda: SAY("admin.backup.too_big", megabytes=admin_views.megabytes(60_000_000, 0), limit=50),
+    lambda: admin_views.broadcast_progress(SAY, Tally(2, 3, 4, 5)),
+    lambda: admin_views.broadcast_finished(SAY, Tally(10, 7, 2, 1), 75.0, stopped=True),
+    lambda: SAY("admin.broadcast.refused", reason=NASTY),
 ]
 
 
-@pytest.mark.parametrize("make", CALLS, ids=[inspect.getsource(call).split("admin_texts.")[1].split("(")[0]
-                                             for call in CALLS])
+def call_name(call) -> str:
+    source = inspect.getsource(call).strip().removeprefix("lambda: ")
+    return re.match(r"[\w.]+\(\w*,? ?\"?[\w.]*", source).group(0)
+
+
+@pytest.mark.parametrize("make", CALLS, ids=[call_name(call) for call in CALLS])
 def test_each_admin_text_parses_as_telegram_html(make):
     text = make()
     parsed = parse_formatted(text, "HTML")
@@ -74,5 +92,58 @@ def test_each_admin_text_parses_as_telegram_html(make):
     assert "<script>" not in parsed.text or NASTY in parsed.text
 
 
-def test_every_recheck_outcome_has_a_text():
-    assert {outcome.value for outcome in Outcome} == set(admin_texts.RECHECK_OUTCOMES)
+def test_figures_are_written_the_way_the_catalogue_writes_them():
+    assert "100.000" in says("admin.stock.importing", count=100_000, id=3, name="X")
+    assert SAY.money(30_000) in admin_views.balance_adjusted(SAY, USER, -5000, 30_000)
+    assert str(admin_views.megabytes(3_000_000)) == "2.9" and admin_views.megabytes(60_000_000, 0) == 57
+
+
+def test_every_recheck_outcome_and_resolution_has_a_text():
+    for outcome in Outcome:
+        assert SAY.texts.has(SAY.language, f"admin.recheck.{outcome.value}"), outcome
+    for action in RESOLUTIONS:
+        assert SAY.texts.has(SAY.language, f"admin.resolved.{action}"), action
+
+
+def admin_keys_named_in(path: Path) -> set[str]:
+    """Every whole catalogue key ("admin.x.y") written as a string literal in a module."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return {node.value for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str)
+            and re.fullmatch(r"admin(\.[a-z_]+)+", node.value)}
+
+
+def test_every_admin_key_the_code_names_is_in_the_catalogue():
+    named = set().union(*(admin_keys_named_in(ROOT / module) for module in ADMIN_MODULES))
+    assert len(named) > 80
+    missing = {key for key in named if not SAY.texts.has(SAY.language, key)}
+    assert not missing
+
+
+INDONESIAN = re.compile(r"\b(tidak|produk|harga|pesanan|saldo|stok|gagal|pengguna|barang|kirim|wajib|sudah|belum|"
+                        r"dan|atau|dengan|untuk)\b", re.IGNORECASE)
+
+
+def looks_written_for_a_reader(text: str) -> bool:
+    """Emoji, dashes, arrows; or a phrase with Indonesian words (a lone alias like "harga" is syntax)."""
+    return not text.isascii() or (" " in text.strip() and INDONESIAN.search(text) is not None)
+
+
+def user_visible_literals(path: Path) -> list[str]:
+    """String literals outside docstrings that look written for a reader."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                  if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef)) and node.body
+                  and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
+    return [node.value for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
+            and looks_written_for_a_reader(node.value)]
+
+
+# Literals that are not words: what an admin may type, what a file may start with, where a line was cut.
+NOT_WORDS = {"−", "+-−", "\ufeff", "…"}
+
+
+@pytest.mark.parametrize("module", ADMIN_MODULES)
+def test_admin_modules_leave_the_words_to_the_catalogue(module):
+    assert [text for text in user_visible_literals(ROOT / module) if text not in NOT_WORDS] == []

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from quickcart.admin_texts import USAGE
 from quickcart.config import DEFAULTS
+from quickcart.handlers.admin import COMMANDS as ADMIN_COMMANDS
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -107,7 +107,7 @@ def test_the_demo_options_in_the_readme_exist():
 
 def test_the_admin_reference_lists_every_admin_command_and_no_other():
     listed = re.findall(r"^\| `/([a-z]+)\b", section("Admin commands"), flags=re.MULTILINE)
-    assert listed == list(USAGE), "same commands, in the order /admin shows them"
+    assert listed == list(ADMIN_COMMANDS), "same commands, in the order /admin shows them"
 
 
 def test_the_systemd_files_the_readme_installs_exist_and_match_its_paths():

@@ -1,0 +1,261 @@
+"""What admins read that is made of several catalogue texts: the help, usage answers, lists, details.
+
+Like :mod:`quickcart.views` for customers: each function takes the admin's
+:class:`~quickcart.i18n.Speaker` and domain objects and returns Telegram
+HTML (a list of messages where a long list may need several). The words are
+all in the catalogue under ``admin.*``; here is only which lines a message has.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+
+from quickcart.admin_syntax import Term, UsageError
+from quickcart.i18n import Speaker
+from quickcart.models import BALANCE, DELIVERED, PAID
+from quickcart.telegram.sender import MAX_TEXT
+
+MEGABYTE = 1024 * 1024
+
+
+def split_for_telegram(lines: Iterable[str], limit: int = MAX_TEXT) -> list[str]:
+    """Join lines into messages of at most ``limit`` characters of HTML.
+
+    Splits only between lines, so tags (which never span lines here) stay
+    balanced; counting the HTML rather than the text Telegram counts keeps
+    a margin. A single line longer than the limit is cut.
+    """
+    messages: list[str] = []
+    current: list[str] = []
+    size = 0
+    for line in lines:
+        if len(line) > limit:
+            line = line[:limit - 1] + "…"
+        added = len(line) + (1 if current else 0)
+        if current and size + added > limit:
+            messages.append("\n".join(current))
+            current, size = [], 0
+            added = len(line)
+        current.append(line)
+        size += added
+    if current:
+        messages.append("\n".join(current))
+    return messages
+
+
+def _when(say: Speaker, moment: datetime | None) -> str:
+    return say.moment(moment) if moment else "-"
+
+
+def megabytes(size_bytes: int, digits: int = 1) -> float:
+    return round(size_bytes / MEGABYTE, digits) if digits else round(size_bytes / MEGABYTE)
+
+
+# --- help and usage --------------------------------------------------------------
+
+def command_text(say: Speaker, command: str, part: str, **values: object) -> str:
+    """A command's ``syntax``, ``example`` or ``does`` (plain: shown inside <code> or escaped)."""
+    return say.plain(f"admin.command.{command}.{part}", **values)
+
+
+def admin_help(say: Speaker, commands: Iterable[str], **values: object) -> list[str]:
+    """Every command's syntax and what it does; ``values`` fill the descriptions (the gateway's name, limits)."""
+    lines = [say("admin.help_title"), ""]
+    for command in commands:
+        lines += say("admin.help_command", syntax=command_text(say, command, "syntax"),
+                     does=command_text(say, command, "does", **values)).split("\n")
+    lines += ["", say("admin.help_footer")]
+    return split_for_telegram(lines)
+
+
+def reason(say: Speaker, key: str, values: Mapping[str, object]) -> str:
+    """A refusal's reason: the key's text, with any :class:`Term` value said too."""
+    said = {name: say.plain(value.key) if isinstance(value, Term) else value for name, value in values.items()}
+    return say(key, **said)
+
+
+def usage(say: Speaker, refused: UsageError) -> str:
+    """What is wrong (or just "wrong format"), the command's syntax and an example."""
+    head = (say("admin.refused", reason=reason(say, refused.reason, refused.values)) if refused.reason
+            else say("admin.wrong_format"))
+    return "\n".join([head,
+                      say("admin.usage_syntax", syntax=command_text(say, refused.command, "syntax")),
+                      say("admin.usage_example", example=command_text(say, refused.command, "example"))])
+
+
+# --- products and stock ----------------------------------------------------------
+
+def product_added(say: Speaker, product) -> str:
+    return say("admin.product.added", id=product.id, name=product.name, category=product.category,
+               price=product.customer_price, reseller_price=product.reseller_price)
+
+
+def product_line(say: Speaker, product) -> str:
+    state = say.plain("admin.product.state_active" if product.is_active else "admin.product.state_inactive")
+    return say("admin.product.line", state=state, id=product.id, name=product.name, category=product.category,
+               price=product.customer_price, reseller_price=product.reseller_price,
+               stock=product.stock_count, sold=product.sold_count)
+
+
+def product_edited(say: Speaker, product, changed: Iterable[str]) -> str:
+    return say("admin.product.edited", id=product.id, fields=", ".join(changed), line=product_line(say, product))
+
+
+def product_switched(say: Speaker, product) -> str:
+    key = "admin.product.now_active" if product.is_active else "admin.product.now_inactive"
+    return say(key, id=product.id, name=product.name)
+
+
+def product_list(say: Speaker, products) -> list[str]:
+    if not products:
+        return [say("admin.product.list_empty")]
+    lines = [say("admin.product.list_title", count=len(products))]
+    lines += [product_line(say, product) for product in products]
+    return split_for_telegram(lines)
+
+
+def stock_counts(say: Speaker, product, counts) -> str:
+    return say("admin.stock.counts", id=product.id, name=product.name, available=counts.available,
+               reserved=counts.reserved, sold=counts.sold)
+
+
+def stock_imported(say: Speaker, product, result, available: int) -> str:
+    lines = [say("admin.stock.imported", id=product.id, name=product.name, added=result.added,
+                 duplicates=result.duplicates, blank=result.blank)]
+    if result.too_long:
+        lines.append(say("admin.stock.imported_too_long", too_long=result.too_long))
+    lines.append(say("admin.stock.imported_available", available=available))
+    return "\n".join(lines)
+
+
+# --- users -----------------------------------------------------------------------
+
+def user_label(say: Speaker, user) -> str:
+    return say("admin.user.label", name=user.name or "-", id=user.id)
+
+
+def user_profile(say: Speaker, user, orders_total: int, paid_purchases: int, spent: int) -> str:
+    if user.is_banned and user.ban_reason:
+        banned = say("admin.user.banned_because", reason=user.ban_reason)
+    else:
+        banned = say("admin.user.banned_plain" if user.is_banned else "admin.user.not_banned")
+    lines = [
+        say("admin.user.title", name=user.name or "-", username=user.username) if user.username
+        else say("admin.user.title_no_username", name=user.name or "-"),
+        say("admin.user.ids", id=user.id, member=user.bank_id),
+        say("admin.user.role_reseller" if user.is_reseller else "admin.user.role_customer"),
+        say("admin.user.balance", balance=user.account_balance),
+        say("admin.user.orders", count=orders_total, paid=paid_purchases, spent=spent),
+        banned,
+        say("admin.user.blocked_bot" if user.blocked_bot else "admin.user.not_blocked_bot"),
+        say("admin.user.registered", when=_when(say, user.created_at)),
+    ]
+    if user.email:
+        lines.append(say("admin.user.email", email=user.email))
+    if user.whatsapp_number:
+        lines.append(say("admin.user.whatsapp", number=user.whatsapp_number))
+    return "\n".join(lines)
+
+
+def user_banned(say: Speaker, user) -> str:
+    if user.ban_reason:
+        return say("admin.user.banned_with_reason", user=user_label(say, user), reason=user.ban_reason)
+    return say("admin.user.banned", user=user_label(say, user))
+
+
+def role_set(say: Speaker, user) -> str:
+    return say("admin.user.now_reseller" if user.is_reseller else "admin.user.now_customer",
+               user=user_label(say, user))
+
+
+def balance_adjusted(say: Speaker, user, delta: int, balance_after: int) -> str:
+    return say("admin.user.balance_added" if delta > 0 else "admin.user.balance_taken",
+               user=user_label(say, user), amount=abs(delta), balance=balance_after)
+
+
+def balance_short(say: Speaker, user, balance: int, delta: int) -> str:
+    return say("admin.user.balance_short", user=user_label(say, user), balance=balance, amount=abs(delta))
+
+
+# --- orders ----------------------------------------------------------------------
+
+def order_detail(say: Speaker, order, user, items, events, gateway: str) -> list[str]:
+    kind = say.plain("admin.order.kind_topup" if order.is_topup else "admin.order.kind_purchase")
+    method = say.plain("admin.order.method_balance" if order.payment_method == BALANCE else "admin.order.method_qris")
+    lines = [say("admin.order.title", invoice=order.invoice_id, kind=kind, status=say.plain(f"status.{order.status}")),
+             say("admin.order.buyer", buyer=user_label(say, user) if user else order.user_id)]
+    lines += [say("admin.order.item", name=item.product_name, id=item.product_id, quantity=item.quantity,
+                  price=item.price_per_unit) for item in items]
+    lines.append(say("admin.order.amounts", subtotal=order.subtotal, fee=order.fee, total=order.total_bill,
+                     method=method))
+    if order.gateway_fee is not None:
+        lines.append(say("admin.order.gateway_amount_fee", gateway=gateway, amount=order.gateway_amount,
+                         fee=order.gateway_fee))
+    else:
+        lines.append(say("admin.order.gateway_amount", gateway=gateway, amount=order.gateway_amount))
+    lines += [say("admin.order.created", when=_when(say, order.created_at)),
+              say("admin.order.expires", when=_when(say, order.expires_at))]
+    if order.paid_at:
+        lines.append(say("admin.order.paid_late" if order.paid_late else "admin.order.paid",
+                         when=_when(say, order.paid_at)))
+    if order.closed_at:
+        lines.append(say("admin.order.closed", when=_when(say, order.closed_at)))
+    if order.settlement:
+        lines.append(say("admin.order.settled_delivered" if order.settlement == DELIVERED
+                         else "admin.order.settled_credited"))
+    if order.status == PAID:
+        lines.append(say("admin.order.delivered", when=_when(say, order.delivered_at),
+                         attempts=order.delivery_attempts))
+    if events:
+        lines.append(say("admin.order.events"))
+        lines += [say("admin.order.event_detail", when=_when(say, event.created_at), action=event.action,
+                      detail=event.detail[:80]) if event.detail
+                  else say("admin.order.event", when=_when(say, event.created_at), action=event.action)
+                  for event in events]
+    return split_for_telegram(lines)
+
+
+def goods(say: Speaker, lines: list[str]) -> str:
+    return say("admin.order.goods", count=len(lines), goods="\n".join(lines))
+
+
+def order_list(say: Speaker, orders, summaries: dict[int, str]) -> list[str]:
+    if not orders:
+        return [say("admin.order.list_empty")]
+    lines = [say("admin.order.list_title", count=len(orders))]
+    lines += [say("admin.order.list_line", icon=say.plain(f"status_icon.{order.status}"), invoice=order.invoice_id,
+                  summary=summaries.get(order.id, "-"), total=order.total_bill, user=order.user_id,
+                  created=_when(say, order.created_at))
+              for order in orders]
+    return split_for_telegram(lines)
+
+
+# --- the shop --------------------------------------------------------------------
+
+def stats(say: Speaker, figures: dict) -> str:
+    lines = [say("admin.stats.figures", users=figures["total_users"], paid=figures["total_transactions"],
+                 active=figures["active_orders"], revenue=figures["revenue_today"])]
+    if figures["top_products"]:
+        lines.append(say("admin.stats.top"))
+        lines += [say("admin.stats.top_product", rank=rank, name=product["name"], id=product["id"],
+                      sold=product["sold"])
+                  for rank, product in enumerate(figures["top_products"], start=1)]
+    return "\n".join(lines)
+
+
+def maintenance_switched(say: Speaker, on: bool, was_on: bool) -> str:
+    if on:
+        return say("admin.maintenance.on_already" if was_on else "admin.maintenance.on")
+    return say("admin.maintenance.off" if was_on else "admin.maintenance.off_already")
+
+
+def broadcast_progress(say: Speaker, tally) -> str:
+    return say("admin.broadcast.progress", done=tally.done, total=max(tally.total, tally.done), sent=tally.sent,
+               blocked=tally.blocked, failed=tally.failed)
+
+
+def broadcast_finished(say: Speaker, tally, seconds: float, stopped: bool = False) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    summary = say("admin.broadcast.summary", total=max(tally.total, tally.done), sent=tally.sent,
+                  blocked=tally.blocked, failed=tally.failed, minutes=minutes, seconds=secs)
+    return say("admin.broadcast.stopped" if stopped else "admin.broadcast.finished", summary=summary)
