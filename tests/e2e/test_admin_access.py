@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from quickcart.qr import render_qr_png
+from tests.admin_words import says
 from tests.e2e.admin_helpers import db_snapshot, start_admin, started
 
 EVERY_ADMIN_COMMAND = [
@@ -35,12 +36,13 @@ def test_non_admins_get_the_unknown_command_answer_and_nothing_changes(shop, tel
     victim = started(telegram, 8001, "Korban")
     product = shop.add_product(lines=["real-1@mail.test:pw"])
     probe = started(telegram, 8100, "Penguji")
+    not_a_command, not_understood = says("gate.unknown_command"), says("gate.unknown_text")
     probe.send_text("/tidakada")
-    unknown_command = probe.wait_for_message(contains="Perintah tidak dikenal")
+    unknown_command = probe.wait_for_message(contains=not_a_command)
     probe.send_document("catatan.txt", b"halo\n", caption="halo")
-    unknown_file = probe.wait_for_message(contains="belum paham")
+    unknown_file = probe.wait_for_message(contains=not_understood)
     probe.send_photo(render_qr_png("foto"), caption="halo")
-    unknown_photo = probe.wait_for_message(contains="belum paham")
+    unknown_photo = probe.wait_for_message(contains=not_understood)
 
     # Customers may send 10 commands a minute, so the attempts are spread over a few of them.
     intruders = [started(telegram, 8200 + i, f"Penyusup {i}") for i in range(4)]
@@ -53,14 +55,14 @@ def test_non_admins_get_the_unknown_command_answer_and_nothing_changes(shop, tel
         intruder.send_text(text.format(product=product.id, victim=victim.id, me=intruder.id,
                                        invoice="TRX20990101ABCDEF"))
         tries[intruder.id] += 1
-        answer = intruder.wait_for_message(contains="Perintah tidak dikenal")
+        answer = intruder.wait_for_message(contains=not_a_command)
         assert answer.plain_text() == unknown_command.plain_text(), text
         assert answer.reply_markup == unknown_command.reply_markup
     intruder = intruders[-1]
     intruder.send_document("stok.txt", b"stolen-3@mail.test:pw\n", caption=f"/addstock {product.id}")
-    assert intruder.wait_for_message(contains="belum paham").plain_text() == unknown_file.plain_text()
+    assert intruder.wait_for_message(contains=not_understood).plain_text() == unknown_file.plain_text()
     intruder.send_photo(render_qr_png("promo"), caption="/broadcast Promo palsu")
-    assert intruder.wait_for_message(contains="belum paham").plain_text() == unknown_photo.plain_text()
+    assert intruder.wait_for_message(contains=not_understood).plain_text() == unknown_photo.plain_text()
     tries[intruder.id] += 2
 
     assert db_snapshot() == before

@@ -5,31 +5,30 @@ import json
 
 import pytest
 
+from quickcart import admin_views
+from quickcart.handlers.admin import COMMANDS
 from quickcart.models import AuditLog, Product
+from tests.admin_words import SAY, pattern, reason, says, shown, syntax_of, usage_of
 from tests.e2e.admin_helpers import answers_since, ask, audit_actions, db_snapshot, start_admin
 from tests.e2e.conftest import ADMIN_ID
 
 
 def test_admin_help_lists_every_command_with_its_syntax(shop, telegram):
     admin = start_admin(telegram)
-    help_text = ask(admin, "/admin", "Perintah admin").plain_text()
-    for syntax in ("/addproduct Nama | Kategori | harga_customer | harga_reseller | deskripsi",
-                   "/editproduct <id> field=nilai", "/products", "/enable <id>", "/disable <id>",
-                   "/addstock <id>", "/stock <id>", "/user <id|@username", "/ban <id> [alasan]", "/unban <id>",
-                   "/setrole <id> customer|reseller", "/addbalance <id> <jumlah> [catatan]", "/order <invoice>",
-                   "/orders [n]", "/recheck <invoice>", "/stats", "/broadcast <teks>", "/maintenance on|off",
-                   "/backup"):
-        assert syntax in help_text
+    help_text = ask(admin, "/admin", says("admin.help_title")).plain_text()
+    for command in COMMANDS:
+        assert admin_views.command_text(SAY, command, "syntax") in help_text, command
 
 
 def test_admin_adds_a_product_and_it_is_audited(shop, telegram):
     admin = start_admin(telegram)
     answer = ask(admin, "/addproduct Netflix Premium 1 Bulan | Streaming | 50.000 | 45000 | Akun <sharing> & garansi",
-                 "Produk ditambahkan")
+                 pattern("admin.product.added"))
     product = Product.get(Product.name == "Netflix Premium 1 Bulan")
     assert (product.category, product.customer_price, product.reseller_price, product.description,
             product.is_active) == ("Streaming", 50_000, 45_000, "Akun <sharing> & garansi", True)
-    assert f"#{product.id}" in answer.plain_text() and f"/addstock {product.id}" in answer.plain_text()
+    assert answer.plain_text() == says("admin.product.added", id=product.id, name=product.name, category="Streaming",
+                                       price=50_000, reseller_price=45_000)
     entry = AuditLog.get(AuditLog.action == "product.add")
     assert entry.actor_id == ADMIN_ID and entry.subject == f"product:{product.id}"
     assert json.loads(entry.after)["customer_price"] == 50_000
@@ -39,11 +38,13 @@ def test_admin_edits_fields_whose_values_contain_spaces(shop, telegram):
     admin = start_admin(telegram)
     product = shop.add_product(name="Netflix", price=50_000, reseller_price=45_000)
     answer = ask(admin, f"/editproduct {product.id} name=Netflix Premium 1 Bulan price=55.000 "
-                        'description="Login pakai email=password, garansi 30 hari"', "diubah")
+                        'description="Login pakai email=password, garansi 30 hari"', pattern("admin.product.edited"))
     edited = Product.get_by_id(product.id)
     assert (edited.name, edited.customer_price, edited.reseller_price, edited.description) == (
         "Netflix Premium 1 Bulan", 55_000, 45_000, "Login pakai email=password, garansi 30 hari")
-    assert "Netflix Premium 1 Bulan" in answer.plain_text()
+    assert pattern("admin.product.edited").search(answer.plain_text())["fields"] == (
+        "name, customer_price, description")
+    assert shown(admin_views.product_line(SAY, edited)) in answer.plain_text()
     entry = AuditLog.get(AuditLog.action == "product.edit")
     assert json.loads(entry.before)["customer_price"] == 50_000
     assert json.loads(entry.after)["customer_price"] == 55_000
@@ -54,19 +55,21 @@ def test_admin_lists_products_with_price_stock_sold_and_state(shop, telegram):
     admin = start_admin(telegram)
     netflix = shop.add_product(name="Netflix", lines=["nf-1@mail.test:Pw1", "nf-2@mail.test:Pw2", "nf-3@mail.test:Pw3"])
     spotify = shop.add_product(name="Spotify <Family>", category="Musik", price=20_000, reseller_price=18_000)
-    ask(admin, f"/disable {spotify.id}", "nonaktif")
-    listing = ask(admin, "/products", "Produk (2)").plain_text()
-    assert f"✅ #{netflix.id} Netflix · Streaming" in listing
-    assert "Rp50.000 / reseller Rp45.000 · stok 3 · terjual 0" in listing
-    assert f"⛔ #{spotify.id} Spotify <Family> · Musik" in listing
+    ask(admin, f"/disable {spotify.id}", says("admin.product.now_inactive", id=spotify.id, name=spotify.name))
+    listing = ask(admin, "/products", says("admin.product.list_title", count=2)).plain_text()
+    assert says("admin.product.line", state=SAY.plain("admin.product.state_active"), id=netflix.id, name="Netflix",
+                category="Streaming", price=50_000, reseller_price=45_000, stock=3, sold=0) in listing
+    assert says("admin.product.line", state=SAY.plain("admin.product.state_inactive"), id=spotify.id,
+                name="Spotify <Family>", category="Musik", price=20_000, reseller_price=18_000, stock=0,
+                sold=0) in listing
 
 
 def test_disable_hides_and_enable_shows_a_product_again(shop, telegram):
     admin = start_admin(telegram)
     product = shop.add_product(name="Canva Pro")
-    ask(admin, f"/disable {product.id}", "nonaktif")
+    ask(admin, f"/disable {product.id}", says("admin.product.now_inactive", id=product.id, name="Canva Pro"))
     assert not Product.get_by_id(product.id).is_active
-    ask(admin, f"/enable #{product.id}", "sekarang aktif")
+    ask(admin, f"/enable #{product.id}", says("admin.product.now_active", id=product.id, name="Canva Pro"))
     assert Product.get_by_id(product.id).is_active
     assert audit_actions()[-2:] == ["product.disable", "product.enable"]
     disabled = AuditLog.get(AuditLog.action == "product.disable")
@@ -77,7 +80,7 @@ def test_a_long_product_list_is_split_into_messages_telegram_accepts(shop, teleg
     admin = start_admin(telegram)
     ids = [shop.add_product(name=f"Produk {i:03d} " + "panjang sekali " * 5, category="Kategori " * 6).id
            for i in range(80)]
-    first = ask(admin, "/products", "Produk (80)")
+    first = ask(admin, "/products", says("admin.product.list_title", count=80))
     telegram.wait_until(lambda: all(f"#{product_id} " in "\n".join([first.plain_text()] + answers_since(admin, first))
                                     for product_id in ids), what="every product listed")
     parts = [first] + [m for m in admin.messages if m.from_bot and m.seq > first.seq]
@@ -86,25 +89,26 @@ def test_a_long_product_list_is_split_into_messages_telegram_accepts(shop, teleg
 
 
 MALFORMED = [
-    ("/addproduct", "/addproduct Nama | Kategori"),
-    ("/addproduct Netflix | Streaming | 50000", "/addproduct Nama | Kategori"),
-    ("/addproduct Netflix | Streaming | 0 | 0 | x", "/addproduct Nama | Kategori"),
-    ("/addproduct Netflix | Streaming | 50,5 | 45000", "/addproduct Nama | Kategori"),
-    ("/addproduct Netflix | Streaming | 40000 | 45000 | reseller lebih mahal", "tidak boleh lebih tinggi"),
-    ("/addproduct Spotify | Musik | 20000 | 18000", "sudah ada"),
-    ("/editproduct", "/editproduct <id> field=nilai"),
-    ("/editproduct abc price=1000", "/editproduct <id> field=nilai"),
-    ("/editproduct {id}", "/editproduct <id> field=nilai"),
-    ("/editproduct {id} warna=merah", "field tidak dikenal"),
-    ("/editproduct {id} price=0", "/editproduct <id> field=nilai"),
-    ("/editproduct {id} reseller_price=99000", "tidak boleh lebih tinggi"),
-    ('/editproduct {id} name="tanpa tutup', "tanda kutip"),
-    ("/editproduct 999 price=1000", "tidak ada"),
-    ("/products semua", "Format: /products"),
-    ("/enable", "Format: /enable <id>"),
-    ("/enable 999", "tidak ada"),
-    ("/disable satu", "Format: /disable <id>"),
-    ("/disable 1 2", "Format: /disable <id>"),
+    ("/addproduct", syntax_of("addproduct")),
+    ("/addproduct Netflix | Streaming | 50000", syntax_of("addproduct")),
+    ("/addproduct Netflix | Streaming | 0 | 0 | x", syntax_of("addproduct")),
+    ("/addproduct Netflix | Streaming | 50,5 | 45000", syntax_of("addproduct")),
+    ("/addproduct Netflix | Streaming | 40000 | 45000 | reseller lebih mahal",
+     reason("admin.reason.reseller_above_customer")),
+    ("/addproduct Spotify | Musik | 20000 | 18000", reason("admin.reason.name_taken", name="Spotify")),
+    ("/editproduct", syntax_of("editproduct")),
+    ("/editproduct abc price=1000", syntax_of("editproduct")),
+    ("/editproduct {id}", syntax_of("editproduct")),
+    ("/editproduct {id} warna=merah", reason("admin.reason.unknown_field", field="warna")),
+    ("/editproduct {id} price=0", syntax_of("editproduct")),
+    ("/editproduct {id} reseller_price=99000", reason("admin.reason.reseller_above_customer")),
+    ('/editproduct {id} name="tanpa tutup', reason("admin.reason.quote_not_closed")),
+    ("/editproduct 999 price=1000", reason("admin.reason.product_missing", id=999)),
+    ("/products semua", syntax_of("products")),
+    ("/enable", syntax_of("enable")),
+    ("/enable 999", reason("admin.reason.product_missing", id=999)),
+    ("/disable satu", syntax_of("disable")),
+    ("/disable 1 2", syntax_of("disable")),
 ]
 
 
@@ -115,5 +119,5 @@ def test_malformed_product_commands_answer_their_syntax_and_change_nothing(shop,
     before = db_snapshot()
     for text, expected in chunk:
         answer = ask(admin, text.format(id=product.id), expected)
-        assert "Format:" in answer.plain_text() and "Contoh:" in answer.plain_text(), text
+        assert usage_of(text.split()[0][1:]) in answer.plain_text(), text
     assert db_snapshot() == before

@@ -8,11 +8,11 @@ import subprocess
 import sys
 from datetime import timedelta
 
-from quickcart import orders, texts, users
+from quickcart import admin_views, orders, users
 from quickcart.models import BALANCE, QRIS, AuditLog, Order
-from quickcart.money import format_rupiah
 from quickcart.sandbox.launcher import ENTRY_POINT
 from quickcart.timeutil import jakarta_day_bounds_utc, jakarta_today, utcnow
+from tests.admin_words import pattern, says, syntax_of, usage_of
 from tests.e2e.admin_helpers import ask, db_snapshot, start_admin, started
 from tests.e2e.conftest import ADMIN_ID
 from tests.unit.helpers import paid_purchase, paid_topup
@@ -66,12 +66,13 @@ def test_admin_stats_endpoint_needs_the_token_and_counts_todays_revenue_in_jakar
 def test_stats_command_shows_the_same_figures(shop, telegram):
     expected = seed_a_day_of_sales(shop)
     admin = start_admin(telegram)
-    answer = ask(admin, "/stats", "Statistik toko").plain_text()
-    assert f"Pengguna: {expected['total_users'] + 1}" in answer  # the admin registered too
-    assert f"Transaksi lunas: {expected['total_transactions']}" in answer
-    assert f"Pesanan aktif (menunggu bayar): {expected['active_orders']}" in answer
-    assert f"Pendapatan hari ini (WIB): {format_rupiah(expected['revenue_today'])}" in answer
-    assert "1. Spotify" in answer and "4 terjual" in answer and "2. Netflix" in answer
+    answer = ask(admin, "/stats", pattern("admin.stats.figures")).plain_text()
+    assert says("admin.stats.figures", users=expected["total_users"] + 1,  # the admin registered too
+                paid=expected["total_transactions"], active=expected["active_orders"],
+                revenue=expected["revenue_today"]) in answer
+    spotify, netflix = expected["top_products"]
+    assert says("admin.stats.top_product", rank=1, name="Spotify", id=spotify["id"], sold=4) in answer
+    assert says("admin.stats.top_product", rank=2, name="Netflix", id=netflix["id"], sold=3) in answer
 
 
 def test_admin_stats_endpoint_is_off_without_a_token(make_shop):
@@ -82,19 +83,19 @@ def test_admin_stats_endpoint_is_off_without_a_token(make_shop):
 def test_maintenance_turns_customers_away_while_admins_keep_working(shop, telegram):
     admin = start_admin(telegram)
     customer = started(telegram, 6101, "Rina")
-    ask(admin, "/maintenance on", "perawatan aktif")
-    ask(customer, "/start", texts.MAINTENANCE)
-    ask(admin, "/stats", "Statistik toko")
-    ask(admin, "/maintenance off", "perawatan mati")
-    ask(customer, "/start", "Selamat datang")
+    ask(admin, "/maintenance on", says("admin.maintenance.on"))
+    ask(customer, "/start", says("gate.maintenance"))
+    ask(admin, "/stats", pattern("admin.stats.figures"))
+    ask(admin, "/maintenance off", says("admin.maintenance.off"))
+    ask(customer, "/start", pattern("start.welcome"))
     switched_on = AuditLog.get(AuditLog.action == "maintenance.on")
     assert switched_on.actor_id == ADMIN_ID
     assert (json.loads(switched_on.before), json.loads(switched_on.after)) == (
         {"maintenance": False}, {"maintenance": True})
     before = db_snapshot()
     for text in ("/maintenance", "/maintenance nyala", "/maintenance on off"):
-        assert "Contoh:" in ask(admin, text, "Format: /maintenance on|off").plain_text()
-    assert "Contoh:" in ask(admin, "/stats hari ini", "Format: /stats").plain_text()
+        assert usage_of("maintenance") in ask(admin, text, syntax_of("maintenance")).plain_text()
+    assert usage_of("stats") in ask(admin, "/stats hari ini", syntax_of("stats")).plain_text()
     assert db_snapshot() == before
 
 
@@ -114,7 +115,8 @@ def test_backup_sends_a_valid_database_with_the_same_orders(shop, telegram, tmp_
     admin.send_text("/backup")
     document = admin.wait_for_message(lambda m: m.kind == "document", timeout=20)
     assert re.fullmatch(r"quickcart-\d{8}-\d{4}\.db", document.document_name)
-    assert "Backup database" in document.plain_text()
+    assert document.plain_text() == says("admin.backup.caption",
+                                         megabytes=admin_views.megabytes(len(document.document)))
     copy = tmp_path / document.document_name
     copy.write_bytes(document.document)
     live = [(o.invoice_id, o.status, o.subtotal) for o in Order.select().order_by(Order.id)]
@@ -123,7 +125,7 @@ def test_backup_sends_a_valid_database_with_the_same_orders(shop, telegram, tmp_
     assert sent.actor_id == ADMIN_ID and document.document_name in sent.detail
     assert not list((shop.workdir).glob("**/quickcart-*.db"))  # the temporary copy is gone
     before = db_snapshot()
-    assert "Format: /backup" in ask(admin, "/backup sekarang", "Format: /backup").plain_text()
+    assert usage_of("backup") in ask(admin, "/backup sekarang", syntax_of("backup")).plain_text()
     assert db_snapshot() == before
 
 

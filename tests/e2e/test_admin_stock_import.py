@@ -8,7 +8,8 @@ import pytest
 
 from quickcart import orders, stock, users
 from quickcart.models import QRIS, AuditLog, Product, StockLine
-from tests.e2e.admin_helpers import ask, db_snapshot, start_admin
+from tests.admin_words import pattern, says, syntax_of, usage_of
+from tests.e2e.admin_helpers import ask, db_snapshot, greeted, start_admin
 from tests.e2e.conftest import ADMIN_ID
 
 FEES = orders.FeePolicy(70, 310)
@@ -24,14 +25,20 @@ def test_lines_under_the_command_are_added_with_exact_counts(shop, telegram):
     product = shop.add_product(lines=["acc-0@mail.test:pw"])
     command = (f"/addstock {product.id}\nacc-1@mail.test:pw\n\nacc-2@mail.test:pw\n"
                "acc-0@mail.test:pw\n   \nacc-1@mail.test:pw\n  acc-3@mail.test:pw  ")
-    answer = ask(admin, command, "Ditambahkan").plain_text()
-    assert "Ditambahkan: 3" in answer and "Duplikat (ditolak): 2" in answer and "Baris kosong (dilewati): 2" in answer
-    assert "Stok tersedia sekarang: 4" in answer
+    answer = ask(admin, command, imported_into(product)).plain_text()
+    assert says("admin.stock.imported", id=product.id, name=product.name, added=3, duplicates=2, blank=2) in answer
+    assert says("admin.stock.imported_available", available=4) in answer
     assert Product.get_by_id(product.id).stock_count == 4
     assert [stock.line_text(line) for line in StockLine.select()].count("acc-3@mail.test:pw") == 1  # trimmed
     entry = AuditLog.get(AuditLog.action == "stock.add")
     assert entry.actor_id == ADMIN_ID and entry.subject == f"product:{product.id}"
     assert (entry.before, entry.after) == ('{"stock_count": 1}', '{"stock_count": 4}')
+
+
+def imported_into(product) -> str:
+    """The first line of an import's report."""
+    return says("admin.stock.imported", id=product.id, name=product.name, added=0, duplicates=0,
+                blank=0).split("\n")[0]
 
 
 def test_stock_shows_available_reserved_and_sold(shop, telegram):
@@ -44,8 +51,8 @@ def test_stock_shows_available_reserved_and_sold(shop, telegram):
                                   max_quantity=10, chat_id=buyer.id)
     with stock.immediate():
         stock.sell_reserved(sold)
-    answer = ask(admin, f"/stock {product.id}", "Tersedia").plain_text()
-    assert "Tersedia: 2" in answer and "Dipesan (menunggu bayar): 2" in answer and "Terjual: 1" in answer
+    answer = ask(admin, f"/stock {product.id}", pattern("admin.stock.counts")).plain_text()
+    assert answer == says("admin.stock.counts", id=product.id, name=product.name, available=2, reserved=2, sold=1)
     assert order.status == "pending"
 
 
@@ -89,10 +96,10 @@ def test_a_100000_line_file_imports_with_exact_counts_while_customers_buy(shop, 
     buyer_thread.start()
     try:
         admin.send_document("stok-netflix.txt", data, caption=f"/addstock {product.id}")
-        admin.wait_for_message(contains="Mengimpor 100.000 baris")
+        admin.wait_for_message(contains=says("admin.stock.importing", count=100_000, id=product.id, name=product.name))
         importing.set()
         import_started = time.monotonic()
-        answer = admin.wait_for_message(contains="Ditambahkan", timeout=60).plain_text()
+        answer = admin.wait_for_message(contains=imported_into(product), timeout=60).plain_text()
         import_finished = time.monotonic()
     finally:
         done.set()
@@ -103,10 +110,9 @@ def test_a_100000_line_file_imports_with_exact_counts_while_customers_buy(shop, 
     during = [took for started, took in purchases if import_started <= started <= import_finished]
     assert len(during) >= 3, "customers could not buy while the import ran"
     assert max(during) < 1.0, f"a purchase waited {max(during):.2f}s for the import"
-    assert f"Ditambahkan: {expected['added']}" in answer
-    assert f"Duplikat (ditolak): {expected['duplicates']}" in answer
-    assert f"Baris kosong (dilewati): {expected['blank']}" in answer
-    assert f"Terlalu panjang (ditolak): {expected['too_long']}" in answer
+    assert says("admin.stock.imported", id=product.id, name=product.name, added=expected["added"],
+                duplicates=expected["duplicates"], blank=expected["blank"]) in answer
+    assert says("admin.stock.imported_too_long", too_long=expected["too_long"]) in answer
     assert import_finished - import_started < 15
     counts = stock.counts(product.id)
     assert counts.available + counts.reserved == 50 + expected["added"]
@@ -120,35 +126,35 @@ def test_unusable_stock_files_are_refused_and_change_nothing(shop, telegram):
     product = shop.add_product(lines=["existing@mail.test:pw"])
     before = db_snapshot()
     admin.send_document("stok.txt", "café@mail.test:pässword\n".encode("latin-1"), caption=f"/addstock {product.id}")
-    admin.wait_for_message(contains="bukan teks UTF-8")
+    admin.wait_for_message(contains=says("admin.stock.file_not_utf8"))
     admin.send_document("stok.txt", b"a" * (20 * 1024 * 1024 + 1), caption=f"/addstock {product.id}")
-    admin.wait_for_message(contains="File terlalu besar")
+    admin.wait_for_message(contains=says("admin.stock.file_too_big", megabytes=20))
     admin.send_document("stok.xlsx", b"PK\x03\x04 not text", caption=f"/addstock {product.id}",
                         mime_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    admin.wait_for_message(contains="Kirim file .txt")
+    admin.wait_for_message(contains=says("admin.stock.file_not_txt"))
     admin.send_document("stok.txt", b"line@mail.test:pw\n", caption="/addstock")
-    admin.wait_for_message(contains="Format: /addstock <id>")
+    admin.wait_for_message(contains=syntax_of("addstock"))
     admin.send_document("stok.txt", b"line@mail.test:pw\n", caption="/addstock 999")
-    admin.wait_for_message(contains="produk #999 tidak ada")
+    admin.wait_for_message(contains=says("admin.reason.no_such_product", id=999))
     assert db_snapshot() == before
 
 
 @pytest.mark.parametrize("text, expected", [
-    ("/addstock", "Format: /addstock <id>"),
-    ("/addstock abc\nline-1@mail.test", "Format: /addstock <id>"),
-    ("/addstock {id}", "tulis item"),
-    ("/addstock {id} line-1@mail.test", "Format: /addstock <id>"),
-    ("/addstock 999\nline-1@mail.test", "produk #999 tidak ada"),
-    ("/stock", "Format: /stock <id>"),
-    ("/stock x", "Format: /stock <id>"),
-    ("/stock 999", "produk #999 tidak ada"),
+    ("/addstock", syntax_of("addstock")),
+    ("/addstock abc\nline-1@mail.test", syntax_of("addstock")),
+    ("/addstock {id}", says("admin.reason.no_stock_lines")),
+    ("/addstock {id} line-1@mail.test", syntax_of("addstock")),
+    ("/addstock 999\nline-1@mail.test", says("admin.reason.no_such_product", id=999)),
+    ("/stock", syntax_of("stock")),
+    ("/stock x", syntax_of("stock")),
+    ("/stock 999", says("admin.reason.no_such_product", id=999)),
 ])
 def test_malformed_stock_commands_answer_their_syntax_and_change_nothing(shop, telegram, text, expected):
     admin = start_admin(telegram)
     product = shop.add_product(lines=["existing@mail.test:pw"])
     before = db_snapshot()
     answer = ask(admin, text.format(id=product.id), expected).plain_text()
-    assert "Contoh:" in answer
+    assert usage_of(text.split()[0][1:]) in answer
     assert db_snapshot() == before
 
 
@@ -159,9 +165,9 @@ def test_a_customer_is_answered_while_an_admin_import_is_running(shop, telegram)
     # Under one shared lane per (user id % 8) this customer would wait for the whole import.
     neighbour = telegram.user(ADMIN_ID + 8, "Tetangga")
     admin.send_document("stok.txt", data, caption=f"/addstock {product.id}")
-    admin.wait_for_message(contains="Mengimpor")
+    admin.wait_for_message(contains=says("admin.stock.importing", count=100_000, id=product.id, name=product.name))
     neighbour.send_text("/start")
-    neighbour.wait_for_message(contains="Selamat datang", timeout=10)
-    assert not any("Ditambahkan" in (m.text or "") for m in telegram.chat(ADMIN_ID).bot_messages()), \
+    neighbour.wait_for_message(greeted, timeout=10)
+    assert not any(imported_into(product) in m.plain_text() for m in telegram.chat(ADMIN_ID).bot_messages()), \
         "the customer was answered only after the import"
-    admin.wait_for_message(contains="Ditambahkan", timeout=60)
+    admin.wait_for_message(contains=imported_into(product), timeout=60)

@@ -10,7 +10,8 @@ from peewee import fn
 from quickcart.db import immediate
 from quickcart.models import AuditLog, User
 from quickcart.qr import render_qr_png
-from tests.e2e.admin_helpers import ask, db_snapshot, start_admin
+from tests.admin_words import pattern, says, syntax_of, usage_of
+from tests.e2e.admin_helpers import ask, db_snapshot, greeted, start_admin
 from tests.e2e.conftest import ADMIN_ID
 
 
@@ -34,8 +35,18 @@ def copies_of(telegram, user_id: int, text: str) -> int:
     return sum(1 for m in telegram.chat(user_id).bot_messages() if text in m.plain_text())
 
 
-def final_report(admin, timeout: float = 30.0) -> str:
-    return admin.wait_for_message(lambda m: not m.edited, contains="Broadcast selesai", timeout=timeout).plain_text()
+def shows_progress(message) -> bool:
+    return pattern("admin.broadcast.progress").search(message.plain_text()) is not None
+
+
+def shows_report(message) -> bool:
+    return pattern("admin.broadcast.finished").search(message.plain_text()) is not None
+
+
+def final_report(admin, timeout: float = 30.0) -> dict[str, int]:
+    """The figures of the finished broadcast's report (the message, not the progress edited into it)."""
+    report = admin.wait_for_message(lambda m: not m.edited and shows_report(m), timeout=timeout).plain_text()
+    return {name: int(value) for name, value in pattern("admin.broadcast.summary").search(report).groupdict().items()}
 
 
 @pytest.mark.timeout(300)  # about 70 s: 1,951 messages at Telegram's 30 a second
@@ -60,25 +71,24 @@ def test_broadcast_to_2000_users_keeps_to_telegram_limits_and_counts_the_blocked
 
     started_at = time.monotonic()
     admin.send_text(f"/broadcast {text}")
-    admin.wait_for_message(contains="Broadcast berjalan")
+    admin.wait_for_message(shows_progress)
     telegram.wait_until(lambda: copies_of(telegram, reachable[100], text), timeout=20, what="the broadcast")
     latecomer = telegram.user(99, "Pembeli Baru")
     latecomer.send_text("/start")  # the bot answers customers while broadcasting
-    latecomer.wait_for_message(contains="Selamat datang", timeout=5)
+    latecomer.wait_for_message(greeted, timeout=5)
     report = final_report(admin, timeout=180)
     took = time.monotonic() - started_at
 
     assert telegram.stats.unhonoured_429 == 0
     recipients = 1 + len(reachable) + len(never_started) + len(unknown)
-    for line in (f"Penerima: {recipients}", f"Terkirim: {1 + len(reachable)}",
-                 f"Memblokir bot: {len(never_started)}", f"Gagal: {len(unknown)}"):
-        assert line in report
+    assert (report["total"], report["sent"], report["blocked"], report["failed"]) == (
+        recipients, 1 + len(reachable), len(never_started), len(unknown))
     assert all(copies_of(telegram, user_id, text) == 1 for user_id in reachable + [ADMIN_ID])
     assert all(copies_of(telegram, user_id, text) == 0 for user_id in known_blocked + banned + never_started)
     assert User.select().where(User.id.in_(never_started) & User.blocked_bot).count() == len(never_started)
-    progress = admin.wait_for_message(contains="Broadcast", predicate=lambda m: m.edited, timeout=1,
-                                      after=admin.messages[0])
-    assert len(progress.history) >= 3  # edited every few seconds along the way
+    edited = admin.wait_for_message(lambda m: m.edited and (shows_progress(m) or shows_report(m)), timeout=1,
+                                    after=admin.messages[0])
+    assert len(edited.history) >= 3  # edited every few seconds along the way
     finished = telegram.wait_until(lambda: AuditLog.get_or_none(AuditLog.action == "broadcast.finish"),
                                    what="the audit")
     assert json.loads(finished.after)["sent"] == 1 + len(reachable) and finished.actor_id == ADMIN_ID
@@ -89,15 +99,15 @@ def test_users_who_blocked_the_bot_are_marked_and_skipped_next_time(shop, telegr
     admin = start_admin(telegram)
     register_many(telegram, range(300, 306))
     register_many(telegram, [400, 401], started=False)
-    ask(admin, "/broadcast Halo semua", "Broadcast selesai")
+    admin.send_text("/broadcast Halo semua")
     first = final_report(admin)
-    assert "Terkirim: 7" in first and "Memblokir bot: 2" in first and "Gagal: 0" in first
+    assert (first["sent"], first["blocked"], first["failed"]) == (7, 2, 0)
     assert User.select().where(User.blocked_bot).count() == 2
     telegram.user(302).block_bot()  # this one the shop hears about
     telegram.wait_until(lambda: User.get_by_id(302).blocked_bot, what="the block to be noticed")
-    ask(admin, "/broadcast Halo lagi", "Broadcast selesai")
+    admin.send_text("/broadcast Halo lagi")
     second = final_report(admin)
-    assert "Penerima: 6" in second and "Terkirim: 6" in second and "Memblokir bot: 0" in second
+    assert (second["total"], second["sent"], second["blocked"]) == (6, 6, 0)
     assert [copies_of(telegram, user_id, "Halo lagi") for user_id in (300, 302, 400)] == [1, 0, 0]
 
 
@@ -116,13 +126,13 @@ def test_only_one_broadcast_runs_at_a_time(shop, telegram):
     admin = start_admin(telegram)
     register_many(telegram, range(600, 680))
     admin.send_text("/broadcast Pertama")
-    admin.wait_for_message(contains="Broadcast berjalan")
-    assert "masih berjalan" in ask(admin, "/broadcast Kedua", "masih berjalan").plain_text()
+    admin.wait_for_message(shows_progress)
+    ask(admin, "/broadcast Kedua", says("admin.broadcast.busy"))
     final_report(admin)
     assert all(copies_of(telegram, user_id, "Kedua") == 0 for user_id in range(600, 680))
     before = db_snapshot()
-    assert "Contoh:" in ask(admin, "/broadcast", "Format: /broadcast <teks>").plain_text()
-    assert "Contoh:" in ask(admin, "/broadcast   \n  ", "Format: /broadcast <teks>").plain_text()
+    assert usage_of("broadcast") in ask(admin, "/broadcast", syntax_of("broadcast")).plain_text()
+    assert usage_of("broadcast") in ask(admin, "/broadcast   \n  ", syntax_of("broadcast")).plain_text()
     assert db_snapshot() == before
 
 
@@ -133,7 +143,7 @@ def test_a_message_telegram_refuses_for_the_admin_goes_to_nobody(shop, telegram)
     telegram.faults.add("sendMessage", status=400, description="Bad Request: can't parse entities",
                         chat_id=ADMIN_ID, times=2)
     admin.send_text("/broadcast Halo")
-    assert "ditolak Telegram" in admin.wait_for_message(contains="ditolak Telegram").plain_text()
+    admin.wait_for_message(lambda m: pattern("admin.broadcast.refused").search(m.plain_text()))
     assert all(copies_of(telegram, user_id, "Halo") == 0 for user_id in range(800, 810))
     finished = AuditLog.get(AuditLog.action == "broadcast.finish")
     assert json.loads(finished.after)["outcome"] == "refused"
@@ -147,7 +157,7 @@ def test_stopping_the_shop_ends_a_running_broadcast_cleanly(shop, telegram):
     stopping = time.monotonic()
     assert shop.stop() == 0
     assert time.monotonic() - stopping < 8
-    assert "Broadcast dihentikan" in admin.wait_for_message(contains="Broadcast dihentikan").plain_text()
+    admin.wait_for_message(lambda m: pattern("admin.broadcast.stopped").search(m.plain_text()))
     reached = sum(copies_of(telegram, user_id, "Pengumuman panjang") for user_id in range(700, 1000))
     assert 0 < reached < 300
     finished = AuditLog.get(AuditLog.action == "broadcast.finish")
