@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
+from quickcart import views
 from quickcart.admin_syntax import Term, UsageError
 from quickcart.i18n import Speaker
 from quickcart.models import BALANCE, DELIVERED, PAID
@@ -150,11 +151,7 @@ def user_profile(say: Speaker, user, orders_total: int, paid_purchases: int, spe
         say("admin.user.blocked_bot" if user.blocked_bot else "admin.user.not_blocked_bot"),
         say("admin.user.registered", when=_when(say, user.created_at)),
     ]
-    if user.email:
-        lines.append(say("admin.user.email", email=user.email))
-    if user.whatsapp_number:
-        lines.append(say("admin.user.whatsapp", number=user.whatsapp_number))
-    return "\n".join(lines)
+    return "\n".join(lines + views.contacts(say, user))
 
 
 def user_banned(say: Speaker, user) -> str:

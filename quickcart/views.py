@@ -32,11 +32,17 @@ def account(say: Speaker, user, orders_paid: int, spent: int) -> str:
         say("account.balance", balance=user.account_balance),
         say("account.orders", count=orders_paid, spent=spent),
     ]
+    return "\n".join(lines + contacts(say, user))
+
+
+def contacts(say: Speaker, user) -> list[str]:
+    """The e-mail and WhatsApp lines a profile shows, for those given (the account screen, an admin's /user)."""
+    lines = []
     if user.email:
         lines.append(say("account.email", email=user.email))
     if user.whatsapp_number:
         lines.append(say("account.whatsapp", number=user.whatsapp_number))
-    return "\n".join(lines)
+    return lines
 
 
 def products_title(say: Speaker, category: str, page: int, pages: int) -> str:

@@ -8,25 +8,30 @@ from quickcart import admin_views, audit, orders, reports, stock, users, views
 from quickcart.admin_syntax import CommandText, parse_invoice, parse_orders_count, parse_resolve
 from quickcart.handlers.admin_reply import reply
 from quickcart.handlers.context import App
-from quickcart.models import PAID, User
+from quickcart.models import PAID, Order, User
 
 GOODS_INLINE_CHARS = 3000  # longer delivered goods come as a .txt file
 
 
-def order(app: App, message: types.Message, command: CommandText, admin: User) -> None:
-    say = app.say(admin)
-    invoice = parse_invoice("order", command.argument)
+def _order(app: App, message: types.Message, admin: User, invoice: str) -> Order | None:
+    """The order with that invoice, or None once the admin has been told there is none."""
     found = orders.by_invoice(invoice)
     if found is None:
-        reply(app, message, say("admin.order.missing", invoice=invoice))
+        reply(app, message, app.say(admin)("admin.order.missing", invoice=invoice))
+    return found
+
+
+def order(app: App, message: types.Message, command: CommandText, admin: User) -> None:
+    found = _order(app, message, admin, parse_invoice("order", command.argument))
+    if found is None:
         return
-    reply(app, message, admin_views.order_detail(say, found, users.get(found.user_id), orders.items(found),
-                                                 reports.order_trail(found), app.gateway.title))
+    reply(app, message, admin_views.order_detail(app.say(admin), found, users.get(found.user_id),
+                                                 orders.items(found), reports.order_trail(found), app.gateway.title))
     if found.is_purchase and found.status == PAID:
         _send_goods(app, message, admin, found)
 
 
-def _send_goods(app: App, message: types.Message, admin: User, paid) -> None:
+def _send_goods(app: App, message: types.Message, admin: User, paid: Order) -> None:
     say = app.say(admin)
     goods = views.goods_lines(say, stock.delivered_lines(paid))
     if not goods:
@@ -47,27 +52,24 @@ def orders_command(app: App, message: types.Message, command: CommandText, admin
 
 
 def recheck(app: App, message: types.Message, command: CommandText, admin: User) -> None:
-    say = app.say(admin)
-    invoice = parse_invoice("recheck", command.argument)
-    found = orders.by_invoice(invoice)
+    found = _order(app, message, admin, parse_invoice("recheck", command.argument))
     if found is None:
-        reply(app, message, say("admin.order.missing", invoice=invoice))
         return
     outcome = app.payments.confirm(found, "admin")
     after = orders.get(found.id)
     audit.record_now("order.recheck", actor_id=admin.id, subject=f"order:{found.invoice_id}",
                      before={"status": found.status}, after={"status": after.status, "outcome": outcome.value})
-    reply(app, message, say(f"admin.recheck.{outcome.value}", invoice=found.invoice_id, status=after.status,
-                            gateway=app.gateway.title))
+    reply(app, message, app.say(admin)(f"admin.recheck.{outcome.value}", invoice=found.invoice_id,
+                                       status=after.status, gateway=app.gateway.title))
 
 
 def resolve(app: App, message: types.Message, command: CommandText, admin: User) -> None:
     say = app.say(admin)
     invoice, action, note = parse_resolve(command.argument)
-    found = orders.by_invoice(invoice)
+    found = _order(app, message, admin, invoice)
     if found is None:
-        reply(app, message, say("admin.order.missing", invoice=invoice))
-    elif not app.payments.resolve_mismatch(admin.id, found, action, note):
+        return
+    if not app.payments.resolve_mismatch(admin.id, found, action, note):
         reply(app, message, say("admin.order.not_a_mismatch", invoice=invoice))
     else:
         reply(app, message, say(f"admin.resolved.{action}", invoice=invoice))
