@@ -60,7 +60,7 @@ class UsageError(ValueError):
     """
 
     def __init__(self, command: str, reason: str = "", **values: object):
-        super().__init__(f"/{command}: {reason or 'wrong format'}")
+        super().__init__(reason or command)
         self.command = command
         self.reason = reason
         self.values = values

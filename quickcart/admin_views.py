@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from quickcart import views
-from quickcart.admin_syntax import Term, UsageError
+from quickcart.admin_syntax import Term
 from quickcart.i18n import Speaker
 from quickcart.models import BALANCE, DELIVERED, PAID
 from quickcart.telegram.sender import MAX_TEXT
@@ -19,19 +19,20 @@ from quickcart.telegram.sender import MAX_TEXT
 MEGABYTE = 1024 * 1024
 
 
-def split_for_telegram(lines: Iterable[str], limit: int = MAX_TEXT) -> list[str]:
+def split_for_telegram(say: Speaker, lines: Iterable[str], limit: int = MAX_TEXT) -> list[str]:
     """Join lines into messages of at most ``limit`` characters of HTML.
 
     Splits only between lines, so tags (which never span lines here) stay
     balanced; counting the HTML rather than the text Telegram counts keeps
-    a margin. A single line longer than the limit is cut.
+    a margin. A single line longer than the limit is cut, and says so.
     """
+    cut = say.plain("admin.cut_line")
     messages: list[str] = []
     current: list[str] = []
     size = 0
     for line in lines:
         if len(line) > limit:
-            line = line[:limit - 1] + "…"
+            line = line[:limit - len(cut)] + cut
         added = len(line) + (1 if current else 0)
         if current and size + added > limit:
             messages.append("\n".join(current))
@@ -54,9 +55,12 @@ def megabytes(size_bytes: int, digits: int = 1) -> float:
 
 # --- help and usage --------------------------------------------------------------
 
+COMMAND_PARTS = ("syntax", "example", "does")
+
+
 def command_text(say: Speaker, command: str, part: str, **values: object) -> str:
-    """A command's ``syntax``, ``example`` or ``does`` (plain: shown inside <code> or escaped)."""
-    return say.plain(f"admin.command.{command}.{part}", **values)
+    """A command's ``syntax``, ``example`` or ``does`` (one of :data:`COMMAND_PARTS`)."""
+    return say(f"admin.command.{command}.{part}", **values)
 
 
 def admin_help(say: Speaker, commands: Iterable[str], **values: object) -> list[str]:
@@ -66,22 +70,25 @@ def admin_help(say: Speaker, commands: Iterable[str], **values: object) -> list[
         lines += say("admin.help_command", syntax=command_text(say, command, "syntax"),
                      does=command_text(say, command, "does", **values)).split("\n")
     lines += ["", say("admin.help_footer")]
-    return split_for_telegram(lines)
+    return split_for_telegram(say, lines)
 
 
 def reason(say: Speaker, key: str, values: Mapping[str, object]) -> str:
-    """A refusal's reason: the key's text, with any :class:`Term` value said too."""
+    """A refusal's reason: the text of the key it carries, with any :class:`Term` value said too.
+
+    The only look-up whose key the code does not spell out here: the refusal
+    spelled it where it was raised (``UsageError``, ``ProductError``, ``Term``).
+    """
     said = {name: say.plain(value.key) if isinstance(value, Term) else value for name, value in values.items()}
     return say(key, **said)
 
 
-def usage(say: Speaker, refused: UsageError) -> str:
-    """What is wrong (or just "wrong format"), the command's syntax and an example."""
-    head = (say("admin.refused", reason=reason(say, refused.reason, refused.values)) if refused.reason
-            else say("admin.wrong_format"))
+def usage(say: Speaker, command: str, key: str = "", values: Mapping[str, object] | None = None) -> str:
+    """Why ``command`` was refused (by ``key``; none: just "wrong format"), its syntax and an example."""
+    head = say("admin.refused", reason=reason(say, key, values or {})) if key else say("admin.wrong_format")
     return "\n".join([head,
-                      say("admin.usage_syntax", syntax=command_text(say, refused.command, "syntax")),
-                      say("admin.usage_example", example=command_text(say, refused.command, "example"))])
+                      say("admin.usage_syntax", syntax=command_text(say, command, "syntax")),
+                      say("admin.usage_example", example=command_text(say, command, "example"))])
 
 
 # --- products and stock ----------------------------------------------------------
@@ -112,7 +119,7 @@ def product_list(say: Speaker, products) -> list[str]:
         return [say("admin.product.list_empty")]
     lines = [say("admin.product.list_title", count=len(products))]
     lines += [product_line(say, product) for product in products]
-    return split_for_telegram(lines)
+    return split_for_telegram(say, lines)
 
 
 def stock_counts(say: Speaker, product, counts) -> str:
@@ -209,7 +216,7 @@ def order_detail(say: Speaker, order, user, items, events, gateway: str) -> list
                       detail=event.detail[:80]) if event.detail
                   else say("admin.order.event", when=_when(say, event.created_at), action=event.action)
                   for event in events]
-    return split_for_telegram(lines)
+    return split_for_telegram(say, lines)
 
 
 def goods(say: Speaker, lines: list[str]) -> str:
@@ -224,7 +231,7 @@ def order_list(say: Speaker, orders, summaries: dict[int, str]) -> list[str]:
                   summary=summaries.get(order.id, "-"), total=order.total_bill, user=order.user_id,
                   created=_when(say, order.created_at))
               for order in orders]
-    return split_for_telegram(lines)
+    return split_for_telegram(say, lines)
 
 
 # --- the shop --------------------------------------------------------------------
@@ -256,3 +263,8 @@ def broadcast_finished(say: Speaker, tally, seconds: float, stopped: bool = Fals
     summary = say("admin.broadcast.summary", total=max(tally.total, tally.done), sent=tally.sent,
                   blocked=tally.blocked, failed=tally.failed, minutes=minutes, seconds=secs)
     return say("admin.broadcast.stopped" if stopped else "admin.broadcast.finished", summary=summary)
+
+
+def broadcast_refused(say: Speaker, reason: str) -> str:
+    """Telegram refused the admin's own copy (its ``reason``): nobody got it."""
+    return say("admin.broadcast.refused", reason=reason)

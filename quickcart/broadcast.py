@@ -136,7 +136,7 @@ class Broadcaster:
             refusal = self._deliver(broadcast, broadcast.admin_id, tally)
             if refusal is not None:
                 log.warning("broadcast refused by Telegram: %s", refusal)
-                self._finish(broadcast, progress_id, broadcast.say("admin.broadcast.refused", reason=refusal), tally,
+                self._finish(broadcast, progress_id, admin_views.broadcast_refused(broadcast.say, refusal), tally,
                              "refused")
                 return
         cursor = 0

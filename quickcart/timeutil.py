@@ -30,12 +30,6 @@ def jakarta_day_bounds_utc(day: date) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-def format_jakarta(moment: datetime, with_date: bool = True) -> str:
-    """``27/11/2026 14:05 WIB`` or ``14:05 WIB``."""
-    local = to_jakarta(moment)
-    return local.strftime("%d/%m/%Y %H:%M WIB" if with_date else "%H:%M WIB")
-
-
 def iso_utc(moment: datetime) -> str:
     """``2024-12-28T10:30:00Z`` for JSON answers."""
     return moment.replace(microsecond=0).isoformat() + "Z"

@@ -11,7 +11,6 @@ import re
 from functools import cache
 
 from quickcart import admin_views
-from quickcart.admin_syntax import UsageError
 from quickcart.gateways.pakasir import PakasirGateway
 from quickcart.i18n import speaker
 from quickcart.sandbox.telegram_format import strip_markup
@@ -59,12 +58,12 @@ def syntax_of(command: str) -> str:
 
 def usage_of(command: str) -> str:
     """The part of every usage answer after its first line: the syntax and an example."""
-    return shown(admin_views.usage(SAY, UsageError(command))).split("\n", 1)[1]
+    return shown(admin_views.usage(SAY, command)).split("\n", 1)[1]
 
 
 def refusal(command: str, reason: str, /, **values: object) -> str:
     """A whole usage answer: why the command was refused, its syntax and an example."""
-    return shown(admin_views.usage(SAY, UsageError(command, reason, **values)))
+    return shown(admin_views.usage(SAY, command, reason, values))
 
 
 def reason(key: str, /, **values: object) -> str:

@@ -8,8 +8,10 @@ gets — nothing hints that they exist.
 A handler is ``handler(app, message, command, admin)``: it parses
 (:mod:`quickcart.admin_syntax`), calls one domain function and replies in
 the admin's language (:mod:`quickcart.admin_views`). A malformed command
-raises :class:`~quickcart.admin_syntax.UsageError`, which :func:`run`
-answers with the command's syntax and an example; nothing has changed.
+raises :class:`~quickcart.admin_syntax.UsageError`, a product edit that
+breaks a rule :class:`~quickcart.catalogue.ProductError`; :func:`run`
+answers either with why, the command's syntax and an example; nothing has
+changed.
 Every change is written to the audit log by the domain function, in the
 transaction that makes it; actions that change nothing themselves (a
 recheck, a backup, a broadcast) are audited on their own.
@@ -23,6 +25,7 @@ from telebot import types
 
 from quickcart import admin_views
 from quickcart.admin_syntax import DEFAULT_ORDERS_LISTED, MAX_ORDERS_LISTED, CommandText, UsageError
+from quickcart.catalogue import ProductError
 from quickcart.handlers import admin_catalogue, admin_orders, admin_people, admin_shop
 from quickcart.handlers.admin_reply import reply
 from quickcart.handlers.context import App
@@ -39,7 +42,9 @@ def run(app: App, message: types.Message, command: CommandText, handler: Handler
     try:
         handler(app, message, command, admin)
     except UsageError as refused:
-        reply(app, message, admin_views.usage(app.say(admin), refused))
+        reply(app, message, admin_views.usage(app.say(admin), refused.command, refused.reason, refused.values))
+    except ProductError as refused:  # a product edit that breaks a rule: answered like a malformed one
+        reply(app, message, admin_views.usage(app.say(admin), command.name, refused.key, refused.values))
 
 
 def admin_help(app: App, message: types.Message, command: CommandText, admin: User) -> None:

@@ -1,5 +1,8 @@
 """Admins keep the catalogue: products (add, edit, list, show, hide) and their stock.
 
+A product edit that breaks a rule raises :class:`~quickcart.catalogue.ProductError`,
+answered by ``run()`` like a malformed command.
+
 Stock comes as lines under ``/addstock <id>`` or as a .txt file captioned
 with it; the answer counts what was added and what was refused.
 """
@@ -37,29 +40,18 @@ def _product(command: str, product_id: int) -> Product:
     return product
 
 
-def _refused(command: str, error: catalogue.ProductError) -> UsageError:
-    return UsageError(command, error.key, **error.values)
-
-
 # --- products --------------------------------------------------------------------
 
 def add_product(app: App, message: types.Message, command: CommandText, admin: User) -> None:
     spec = parse_add_product(command.argument)
-    try:
-        product = catalogue.add_product(admin.id, spec.name, spec.category, spec.customer_price,
-                                        spec.reseller_price, spec.description,
-                                        minimum_price=app.gateway.minimum_amount)
-    except catalogue.ProductError as error:
-        raise _refused("addproduct", error) from None
+    product = catalogue.add_product(admin.id, spec.name, spec.category, spec.customer_price, spec.reseller_price,
+                                    spec.description, minimum_price=app.gateway.minimum_amount)
     reply(app, message, admin_views.product_added(app.say(admin), product))
 
 
 def edit_product(app: App, message: types.Message, command: CommandText, admin: User) -> None:
     product_id, changes = parse_edit_product(command.argument)
-    try:
-        product = catalogue.edit_product(admin.id, product_id, changes, minimum_price=app.gateway.minimum_amount)
-    except catalogue.ProductError as error:
-        raise _refused("editproduct", error) from None
+    product = catalogue.edit_product(admin.id, product_id, changes, minimum_price=app.gateway.minimum_amount)
     reply(app, message, admin_views.product_edited(app.say(admin), product, changes))
 
 
@@ -77,11 +69,7 @@ def disable(app: App, message: types.Message, command: CommandText, admin: User)
 
 
 def _switch_product(app: App, message: types.Message, command: CommandText, admin: User, active: bool) -> None:
-    product_id = parse_product_id(command.name, command.argument)
-    try:
-        product = catalogue.set_active(admin.id, product_id, active)
-    except catalogue.ProductError as error:
-        raise _refused(command.name, error) from None
+    product = catalogue.set_active(admin.id, parse_product_id(command.name, command.argument), active)
     reply(app, message, admin_views.product_switched(app.say(admin), product))
 
 

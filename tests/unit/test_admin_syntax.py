@@ -27,7 +27,7 @@ def refused(parse, *args) -> UsageError:
     """The refusal, which must be one the admin can read: its reason's key and values render."""
     with pytest.raises(UsageError) as caught:
         parse(*args)
-    admin_views.usage(SAY, caught.value)
+    admin_views.usage(SAY, caught.value.command, caught.value.reason, caught.value.values)
     return caught.value
 
 
@@ -122,9 +122,9 @@ def test_a_refusal_names_what_is_wrong_by_key_and_what_was_typed():
 def test_every_admin_command_has_a_syntax_an_example_and_a_description():
     say = speaker()
     for command in admin.COMMANDS:
-        for part in ("syntax", "example", "does"):
+        for part in admin_views.COMMAND_PARTS:
             assert say.texts.has(say.language, f"admin.command.{command}.{part}"), (command, part)
-        text = admin_views.usage(say, UsageError(command, "admin.reason.no_such_user", query="<x> & y"))
+        text = admin_views.usage(say, command, "admin.reason.no_such_user", {"query": "<x> & y"})
         assert "&lt;x&gt; &amp; y" in text
         assert refusal(command, "admin.reason.no_such_user", query="<x> & y").endswith(usage_of(command))
         assert usage_of(command).startswith(syntax_of(command))
@@ -132,6 +132,6 @@ def test_every_admin_command_has_a_syntax_an_example_and_a_description():
 
 def test_long_lists_are_split_between_lines_under_the_telegram_limit():
     lines = [f"<b>#{i}</b> " + "x" * 90 for i in range(200)]
-    messages = admin_views.split_for_telegram(lines)
+    messages = admin_views.split_for_telegram(SAY, lines)
     assert len(messages) > 1 and all(len(message) <= 4096 for message in messages)
     assert "\n".join(messages).split("\n") == lines
