@@ -26,6 +26,8 @@ from quickcart.models import (
 )
 from quickcart.money import format_rupiah
 from quickcart.timeutil import utcnow
+from tests.admin_words import reason
+from tests.admin_words import says as admin_says
 from tests.e2e.admin_helpers import ask, start_admin
 from tests.e2e.conftest import ADMIN_ID
 from tests.e2e.journey import choose_payment, invoice_of, open_product, pay_by_qris, qris_order, start
@@ -129,13 +131,14 @@ def test_a_mismatched_order_closes_at_expiry_releases_its_line_and_is_never_poll
     alerts = [m for m in telegram.chat(ADMIN_ID).bot_messages() if fragment("notice.mismatch") in m.plain_text()]
     assert len(alerts) == 1, "alerted once"
 
-    ask(admin, f"/resolve {order.invoice_id} deliver", "dinyatakan lunas")
+    ask(admin, f"/resolve {order.invoice_id} deliver", admin_says("admin.resolved.deliver", invoice=order.invoice_id))
     goods = dewi.wait_for_message(contains=says("delivery.title"))
     assert any(line in goods.plain_text() for line in LINES[:2])
     settled = Order.get_by_id(order.id)
     assert (settled.status, settled.mismatch_resolution) == (PAID, "deliver")
     assert AuditLog.select().where(AuditLog.action == "payment.mismatch_resolved").count() == 1
-    ask(admin, f"/resolve {order.invoice_id} credit", "bukan pembayaran tidak cocok yang masih terbuka")
+    ask(admin, f"/resolve {order.invoice_id} credit",
+        admin_says("admin.order.not_a_mismatch", invoice=order.invoice_id))
     assert User.get_by_id(dewi.id).account_balance == 0, "decided once"
 
 
@@ -150,7 +153,8 @@ def test_an_admin_can_credit_a_mismatched_payment_to_the_balance(shop, telegram,
     pakasir.misreport(order.invoice_id, project="toko-lain")
     fajar.wait_for_answer(fajar.press(qr, button("btn.check_status")))
     admin.wait_for_message(contains=fragment("notice.mismatch"))
-    ask(admin, f"/resolve {order.invoice_id} credit sudah cek dashboard", "dimasukkan ke saldo")
+    ask(admin, f"/resolve {order.invoice_id} credit sudah cek dashboard",
+        admin_says("admin.resolved.credit", invoice=order.invoice_id))
     fajar.wait_for_message(contains=fragment("delivery.mismatch_credited"))
     assert User.get_by_id(fajar.id).account_balance == order.total_bill
     assert Product.get_by_id(product.id).stock_count == 1, "the reserved line went back on sale"
@@ -295,5 +299,6 @@ def test_a_qris_total_below_pakasirs_minimum_is_refused_with_a_clear_message(mak
 @pytest.mark.parametrize("price", ["300", "499"])
 def test_addproduct_refuses_a_price_below_pakasirs_minimum(shop, telegram, price):
     admin = start_admin(telegram)
-    ask(admin, f"/addproduct Voucher Mini | Game | {price} | {price}", "minimal Rp500")
+    ask(admin, f"/addproduct Voucher Mini | Game | {price} | {price}",
+        reason("admin.reason.price_below_minimum", minimum=500))
     assert Product.select().count() == 0

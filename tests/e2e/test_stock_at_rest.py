@@ -8,6 +8,7 @@ from quickcart import stock_key
 from quickcart.db import close_database, open_database
 from quickcart.models import PAID, SOLD, Order, StockLine
 from quickcart.sandbox.launcher import ENTRY_POINT
+from tests.admin_words import pattern as admin_pattern
 from tests.e2e.admin_helpers import ask, start_admin
 from tests.e2e.journey import invoice_of, pay_by_qris, start
 from tests.words import button, says
@@ -32,7 +33,8 @@ def test_a_copy_of_the_database_and_a_backup_hold_no_stock_line_in_clear_text(sh
     product = shop.add_product(lines=SEEDED)
     admin = start_admin(telegram)
     spotify = shop.add_product(name="Spotify Family", category="Streaming", price=25_000, reseller_price=24_000)
-    ask(admin, f"/addstock {spotify.id}\n" + "\n".join(IMPORTED), "Ditambahkan: 8")
+    imported = ask(admin, f"/addstock {spotify.id}\n" + "\n".join(IMPORTED), admin_pattern("admin.stock.imported"))
+    assert admin_pattern("admin.stock.imported").search(imported.plain_text())["added"] == "8"
     alice = telegram.user(7001, "Alice")
     start(alice)
     _, goods = buy(alice, pakasir, product.name, 2)
