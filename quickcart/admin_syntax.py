@@ -35,8 +35,13 @@ EDIT_FIELDS: dict[str, str] = {
     "customer_price": "customer_price", "price": "customer_price", "harga": "customer_price",
     "reseller_price": "reseller_price", "reseller": "reseller_price", "harga_reseller": "reseller_price",
     "description": "description", "desc": "description", "deskripsi": "description",
+    "sort": "sort_order", "urutan": "sort_order",
+    "terms": "terms", "snk": "terms",
 }
 PRICE_FIELDS = ("customer_price", "reseller_price")
+MAX_LINE_IDS = 100
+OFF = "off"
+RESET = "reset"
 
 _COMMAND = re.compile(r"^/([A-Za-z0-9_]+)(?:@[A-Za-z0-9_]+)?(?=\s|$)")
 # A field name at the start of a pair: "name=" (case-insensitive).
@@ -102,6 +107,9 @@ AMOUNT = Term("admin.what.amount")
 PRICE = Term("admin.what.price")
 CUSTOMER_PRICE = Term("admin.what.customer_price")
 RESELLER_PRICE = Term("admin.what.reseller_price")
+SORT = Term("admin.what.sort")
+LINE_ID = Term("admin.what.line_id")
+PAGE = Term("admin.what.page")
 
 
 def parse_id(command: str, token: str, what: Term | str = PRODUCT_ID) -> int:
@@ -208,6 +216,8 @@ def parse_edit_pairs(text: str) -> dict[str, object]:
             value, position = text[position:end].strip(), end
         if field_name in PRICE_FIELDS:
             changes[field_name] = parse_price(command, value, field_name)
+        elif field_name == "sort_order":
+            changes[field_name] = parse_sort(command, value)
         else:
             changes[field_name] = value
     return changes
@@ -240,6 +250,14 @@ def parse_edit_product(argument: str) -> tuple[int, dict[str, object]]:
         raise UsageError("editproduct")
     product_id = parse_id("editproduct", words[0])
     return product_id, parse_edit_pairs(words[1] if len(words) > 1 else "")
+
+
+def parse_sort(command: str, text: str) -> int:
+    """A sort position: a whole number, 0 or more (lower first)."""
+    cleaned = text.strip()
+    if not cleaned.isascii() or not cleaned.isdigit() or len(cleaned) > 9:
+        raise UsageError(command, "admin.reason.not_a_number", what=SORT, typed=cleaned)
+    return int(cleaned)
 
 
 def parse_product_id(command: str, args: str) -> int:
@@ -337,3 +355,97 @@ def parse_switch(command: str, args: str) -> bool:
 def parse_no_arguments(command: str, args: str) -> None:
     if args.strip():
         raise UsageError(command, "admin.reason.no_arguments")
+
+
+# --- stock lines, products, storefront ---------------------------------------------
+
+def parse_lines(args: str) -> tuple[int, int]:
+    """``<product> [page]``: the product's id and the page, from 0 (typed from 1)."""
+    words = _words("lines", args, 1, 2)
+    page = parse_id("lines", words[1], PAGE) if len(words) == 2 else 1
+    return parse_id("lines", words[0]), page - 1
+
+
+def parse_line_ids(command: str, argument: str) -> list[int]:
+    """``<id> [id ...]``: line ids, by spaces or commas, each once, at most :data:`MAX_LINE_IDS`."""
+    words = argument.replace(",", " ").split()
+    if not words:
+        raise UsageError(command)
+    if len(words) > MAX_LINE_IDS:
+        raise UsageError(command, "admin.reason.too_many_lines", limit=MAX_LINE_IDS)
+    return list(dict.fromkeys(parse_id(command, word, LINE_ID) for word in words))
+
+
+def parse_edit_line(argument: str) -> tuple[int, str]:
+    """``<id> <new text>``: the text on the same line or the next, one line."""
+    words = argument.strip().split(maxsplit=1)
+    if len(words) < 2:
+        raise UsageError("editline")
+    text = words[1].strip()
+    if "\n" in text:
+        raise UsageError("editline", "admin.reason.line_one_line")
+    return parse_id("editline", words[0], LINE_ID), text
+
+
+def parse_rename_category(argument: str) -> tuple[str, str]:
+    """``old | new``."""
+    parts = [part.strip() for part in argument.split("|")]
+    if len(parts) != 2 or not all(parts):
+        raise UsageError("renamecat")
+    if any("\n" in part for part in parts):
+        raise UsageError("renamecat", "admin.reason.category_one_line")
+    return parts[0], parts[1]
+
+
+@dataclass(frozen=True)
+class ProductText:
+    """``/setterms <id>`` + text: the product and its new text (None: remove it)."""
+    product_id: int
+    text: str | None
+
+
+def parse_product_text(command: str, text: CommandText) -> ProductText:
+    """``<id>`` and the text on the following lines (or after the id), or ``<id> off`` to remove it."""
+    words = text.args.split(maxsplit=1)
+    if not words:
+        raise UsageError(command)
+    product_id = parse_id(command, words[0])
+    rest = "\n".join(part for part in (words[1] if len(words) > 1 else "", text.body) if part).strip()
+    if rest.lower() == OFF:
+        return ProductText(product_id, None)
+    if not rest:
+        raise UsageError(command, "admin.reason.text_needed")
+    return ProductText(product_id, rest)
+
+
+def parse_set_photo(args: str, with_photo: bool) -> int:
+    """``<id>`` as a photo's caption, or ``<id> off`` as a message (removes the photo): the product's id."""
+    words = _words("setphoto", args, 1, 2)
+    product_id = parse_id("setphoto", words[0])
+    if (with_photo and len(words) == 1) or (not with_photo and len(words) == 2 and words[1].lower() == OFF):
+        return product_id
+    raise UsageError("setphoto", "admin.reason.photo_needed")
+
+
+@dataclass(frozen=True)
+class StorefrontEdit:
+    """``/settext``: which text (None: list them), and its new value (None: show it)."""
+    name: str | None
+    value: str | None
+    reset: bool = False  # back to the default
+
+
+def parse_set_text(text: CommandText, names: tuple[str, ...]) -> StorefrontEdit:
+    """``[name] [text on the same line or the following lines | reset]``."""
+    words = text.args.split(maxsplit=1)
+    if not words:
+        if text.body.strip():
+            raise UsageError("settext")
+        return StorefrontEdit(None, None)
+    name = words[0].lower()
+    if name not in names:
+        raise UsageError("settext", "admin.reason.unknown_text", typed=words[0], names=", ".join(names))
+    value = "\n".join(part for part in (words[1] if len(words) > 1 else "", text.body) if part).strip()
+    if value.lower() == RESET:
+        return StorefrontEdit(name, None, reset=True)
+    return StorefrontEdit(name, value or None)

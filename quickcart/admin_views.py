@@ -14,6 +14,7 @@ from quickcart import views
 from quickcart.admin_syntax import Term
 from quickcart.i18n import Speaker
 from quickcart.models import BALANCE, DELIVERED, PAID
+from quickcart.richtext import FormatError
 from quickcart.telegram.sender import MAX_TEXT
 
 MEGABYTE = 1024 * 1024
@@ -74,12 +75,16 @@ def admin_help(say: Speaker, commands: Iterable[str], **values: object) -> list[
 
 
 def reason(say: Speaker, key: str, values: Mapping[str, object]) -> str:
-    """A refusal's reason: the text of the key it carries, with any :class:`Term` value said too.
+    """A refusal's reason: the text of the key it carries, with any :class:`Term` value said too, and
+    any refusal it carries inside (a :class:`~quickcart.richtext.FormatError` in a product edit's) said
+    as its own reason, in HTML.
 
     The only look-up whose key the code does not spell out here: the refusal
-    spelled it where it was raised (``UsageError``, ``ProductError``, ``Term``).
+    spelled it where it was raised (``UsageError``, ``ProductError``, ``Term``, ``FormatError``).
     """
-    said = {name: say.plain(value.key) if isinstance(value, Term) else value for name, value in values.items()}
+    said = {name: say.plain(value.key) if isinstance(value, Term)
+            else reason(say, value.key, value.values) if isinstance(value, FormatError) else value
+            for name, value in values.items()}
     return say(key, **said)
 
 
@@ -125,6 +130,38 @@ def product_list(say: Speaker, products) -> list[str]:
 def stock_counts(say: Speaker, product, counts) -> str:
     return say("admin.stock.counts", id=product.id, name=product.name, available=counts.available,
                reserved=counts.reserved, sold=counts.sold)
+
+
+def line_page(say: Speaker, product, listed) -> str:
+    """A page of /lines: each available line by id, masked, with when it was added."""
+    title = (say("admin.lines.title_paged", id=product.id, name=product.name, count=listed.total,
+                 page=listed.page + 1, pages=listed.pages) if listed.pages > 1
+             else say("admin.lines.title", id=product.id, name=product.name, count=listed.total))
+    if not listed.lines:
+        return "\n".join([title, say("admin.lines.none")])
+    lines = [title] + [say("admin.lines.line", id=line.id, first=line.ends[0], last=line.ends[1],
+                           added=line.created_at)
+                       if line.ends is not None else
+                       say("admin.lines.line_unreadable", id=line.id, added=line.created_at)
+                       for line in listed.lines]
+    return "\n".join(lines + ["", say("admin.lines.footer")])
+
+
+# stock.Refusal.why → why a line was not removed
+_NOT_REMOVED = {"missing": "admin.lines.not_found", "removed": "admin.lines.already_removed",
+                "reserved": "admin.lines.reserved", "sold": "admin.lines.sold"}
+
+
+def lines_removed(say: Speaker, removal) -> list[str]:
+    lines = []
+    if removal.removed:
+        lines.append(say("admin.lines.removed", count=len(removal.removed),
+                         ids=", ".join(f"#{line_id}" for line_id in removal.removed)))
+    if removal.refused:
+        lines.append(say("admin.lines.refused", count=len(removal.refused)))
+        lines += [say(_NOT_REMOVED[refusal.why], id=refusal.line_id, invoice=refusal.invoice or "-")
+                  for refusal in removal.refused]
+    return split_for_telegram(say, lines)
 
 
 def stock_imported(say: Speaker, product, result, available: int) -> str:
@@ -245,6 +282,20 @@ def stats(say: Speaker, figures: dict) -> str:
                       sold=product["sold"])
                   for rank, product in enumerate(figures["top_products"], start=1)]
     return "\n".join(lines)
+
+
+def storefront_texts(say: Speaker, custom: Mapping[str, bool]) -> str:
+    """/settext alone: each storefront text, and whether the admins' own or the default is in use."""
+    lines = [say("admin.storefront.list_title")]
+    lines += [say("admin.storefront.list_custom" if is_custom else "admin.storefront.list_default", name=name)
+              for name, is_custom in custom.items()]
+    return "\n".join(lines + ["", say("admin.storefront.list_footer")])
+
+
+def storefront_text(say: Speaker, name: str, text: str, is_custom: bool) -> str:
+    """/settext <name>: the text in use, as written (to copy, change and send back)."""
+    key = "admin.storefront.current_custom" if is_custom else "admin.storefront.current_default"
+    return say(key, name=name, text=text or "-")
 
 
 def maintenance_switched(say: Speaker, on: bool, was_on: bool) -> str:

@@ -11,6 +11,8 @@ Encoded data always fits Telegram's 64-byte limit.
 from __future__ import annotations
 
 import re
+import secrets
+import string
 from dataclasses import dataclass
 
 VERSION = "v1"
@@ -40,8 +42,13 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "bal": (),                                  # balance screen
     "top": ("int", "nonce"),                    # top-up amount, checkout nonce
     "topc": (),                                 # top-up: type an amount
+    "agree": ("int", "int"),                    # product id, quantity: the product's terms accepted
+    "lines": ("int", "int"),                    # admin: product id, page of its stock lines
+    "cfm": ("nonce",),                          # admin: confirm what the question offered
+    "ccl": ("nonce",),                          # admin: drop it
     "noop": (),
 }
+_NONCE_ALPHABET = string.ascii_letters + string.digits
 
 _PATTERNS = {
     action: re.compile(":".join([re.escape(VERSION), re.escape(action)]
@@ -57,6 +64,11 @@ class Callback:
 
     def int(self, index: int) -> int:
         return int(self.args[index])
+
+
+def new_nonce() -> str:
+    """A one-time ``nonce`` field: a double tap on its button is one action."""
+    return "".join(secrets.choice(_NONCE_ALPHABET) for _ in range(8))
 
 
 def encode(action: str, *args: object) -> str:

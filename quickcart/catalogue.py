@@ -1,8 +1,14 @@
 """The catalogue: categories, products, pages, and the admin's product edits.
 
-Customers see active products only, grouped by category; a category with no
-active product is hidden. A product that is out of stock is still listed
-(marked "habis") so customers know it exists, but cannot be bought.
+Customers see active products only, grouped by category and listed by the
+seller's sort order, then by name; a category with no active product is
+hidden. A product that is out of stock is still listed (marked "habis") so
+customers know it exists, but cannot be bought.
+
+Descriptions and terms are formatted text (:mod:`quickcart.richtext`),
+checked when saved. A deleted product is hidden for good (and from the
+admin's list), its available lines removed; its orders, history and sold
+lines stay, so every order still shows what was bought.
 """
 from __future__ import annotations
 
@@ -12,9 +18,10 @@ from dataclasses import dataclass
 
 from peewee import fn
 
-from quickcart import audit
+from quickcart import audit, richtext, stock
 from quickcart.db import immediate
-from quickcart.models import Product
+from quickcart.models import PENDING, Order, OrderItem, Product
+from quickcart.richtext import FormatError
 from quickcart.timeutil import utcnow
 
 PRODUCTS_PER_PAGE = 8
@@ -61,7 +68,7 @@ def products_page(category: str, page: int, per_page: int = PRODUCTS_PER_PAGE) -
     pages = max(1, math.ceil(total / per_page))
     page = min(max(page, 0), pages - 1)
     items = list(Product.select().where(Product.is_active & (Product.category == category))
-                 .order_by(Product.stock_count == 0, fn.LOWER(Product.name), Product.id)
+                 .order_by(Product.sort_order, fn.LOWER(Product.name), Product.id)
                  .limit(per_page).offset(page * per_page))
     return Page(items=items, page=page, pages=pages)
 
@@ -77,7 +84,7 @@ def max_quantity(product: Product, shop_max: int) -> int:
 
 # --- admin ------------------------------------------------------------------
 
-EDITABLE_FIELDS = ("name", "category", "customer_price", "reseller_price", "description")
+EDITABLE_FIELDS = ("name", "category", "customer_price", "reseller_price", "description", "sort_order", "terms")
 
 
 class ProductError(ValueError):
@@ -91,6 +98,25 @@ class ProductError(ValueError):
 
 MAX_NAME = 100
 MAX_CATEGORY = 60
+# As shown (richtext units). A text card holds name, description, terms and ~300 more: under Telegram's 4096.
+MAX_DESCRIPTION = 2000
+MAX_TERMS = 1500
+MAX_SORT = 9999
+
+
+def clean_description(text: str) -> str:
+    """A description as stored, or :class:`ProductError` saying what Telegram (or the subset) would refuse."""
+    try:
+        return richtext.clean(text, MAX_DESCRIPTION)
+    except FormatError as exc:
+        raise ProductError("admin.reason.description_format", problem=exc) from None
+
+
+def clean_terms(text: str) -> str:
+    try:
+        return richtext.clean(text, MAX_TERMS)
+    except FormatError as exc:
+        raise ProductError("admin.reason.terms_format", problem=exc) from None
 
 
 def _validate(name: str, category: str, customer_price: int, reseller_price: int, minimum_price: int) -> None:
@@ -107,15 +133,34 @@ def _validate(name: str, category: str, customer_price: int, reseller_price: int
 
 
 def _snapshot(product: Product) -> dict:
-    return {field: getattr(product, field) for field in EDITABLE_FIELDS + ("is_active",)}
+    return {field: getattr(product, field) for field in EDITABLE_FIELDS + ("is_active", "photo_file_id", "deleted_at")}
+
+
+def _name_taken(name: str, other_than: int | None = None) -> bool:
+    """Another product, not deleted, already has this name (any case)."""
+    query = Product.select().where((fn.LOWER(Product.name) == name.lower()) & Product.deleted_at.is_null())
+    if other_than is not None:
+        query = query.where(Product.id != other_than)
+    return query.exists()
+
+
+def live(product_id: int) -> Product:
+    """The product an admin change is about; deleted or missing is a :class:`ProductError`."""
+    product = Product.get_or_none(Product.id == product_id)
+    if product is None:
+        raise ProductError("admin.reason.product_missing", id=product_id)
+    if product.is_deleted:
+        raise ProductError("admin.reason.product_deleted", id=product_id)
+    return product
 
 
 def add_product(admin_id: int, name: str, category: str, customer_price: int, reseller_price: int,
                 description: str = "", minimum_price: int = 1) -> Product:
     """A new product; prices below ``minimum_price`` (the gateway's smallest QRIS amount) are refused."""
     _validate(name, category, customer_price, reseller_price, minimum_price)
+    description = clean_description(description)
     with immediate():
-        if Product.select().where(fn.LOWER(Product.name) == name.lower()).exists():
+        if _name_taken(name):
             raise ProductError("admin.reason.name_taken", name=name)
         product = Product.create(name=name, category=category, customer_price=customer_price,
                                  reseller_price=reseller_price, description=description)
@@ -128,16 +173,20 @@ def edit_product(admin_id: int, product_id: int, changes: dict, minimum_price: i
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise ProductError("admin.reason.unknown_fields", fields=", ".join(sorted(unknown)))
+    changes = dict(changes)
+    if "description" in changes:
+        changes["description"] = clean_description(changes["description"])
+    if "terms" in changes:
+        changes["terms"] = clean_terms(changes["terms"])
+    if not 0 <= changes.get("sort_order", 0) <= MAX_SORT:
+        raise ProductError("admin.reason.sort_range", maximum=MAX_SORT)
     with immediate():
-        product = Product.get_or_none(Product.id == product_id)
-        if product is None:
-            raise ProductError("admin.reason.product_missing", id=product_id)
+        product = live(product_id)
         before = _snapshot(product)
         merged = {**before, **changes}
         _validate(merged["name"], merged["category"], merged["customer_price"], merged["reseller_price"],
                   minimum_price)
-        if "name" in changes and Product.select().where(
-                (fn.LOWER(Product.name) == changes["name"].lower()) & (Product.id != product_id)).exists():
+        if "name" in changes and _name_taken(changes["name"], other_than=product_id):
             raise ProductError("admin.reason.name_taken", name=changes["name"])
         Product.update(**changes, updated_at=utcnow()).where(Product.id == product_id).execute()
         product = Product.get_by_id(product_id)
@@ -148,9 +197,7 @@ def edit_product(admin_id: int, product_id: int, changes: dict, minimum_price: i
 
 def set_active(admin_id: int, product_id: int, active: bool) -> Product:
     with immediate():
-        product = Product.get_or_none(Product.id == product_id)
-        if product is None:
-            raise ProductError("admin.reason.product_missing", id=product_id)
+        product = live(product_id)
         before = _snapshot(product)
         Product.update(is_active=active, updated_at=utcnow()).where(Product.id == product_id).execute()
         product = Product.get_by_id(product_id)
@@ -165,4 +212,72 @@ def get(product_id: int) -> Product | None:
 
 
 def all_products() -> list[Product]:
-    return list(Product.select().order_by(Product.id))
+    """Every product an admin still keeps (deleted ones are left out)."""
+    return list(Product.select().where(Product.deleted_at.is_null()).order_by(Product.id))
+
+
+def set_photo(admin_id: int, product_id: int, file_id: str | None) -> Product:
+    """The card's photo, by Telegram's ``file_id`` (None: no photo)."""
+    return _change(admin_id, product_id, "product.photo", photo_file_id=file_id)
+
+
+def _change(admin_id: int, product_id: int, action: str, **fields: object) -> Product:
+    with immediate():
+        before = _snapshot(live(product_id))
+        Product.update(**fields, updated_at=utcnow()).where(Product.id == product_id).execute()
+        product = Product.get_by_id(product_id)
+        audit.record(action, actor_id=admin_id, subject=f"product:{product_id}", before=before,
+                     after=_snapshot(product))
+    return product
+
+
+def terms_digest(product: Product) -> str:
+    """Names the terms a customer accepted: changed terms must be accepted again."""
+    return hashlib.sha256(product.terms.encode()).hexdigest()[:16]
+
+
+def pending_orders(product_id: int) -> int:
+    """Unpaid orders holding this product (their lines are reserved)."""
+    return (Order.select().join(OrderItem).where((OrderItem.product == product_id) & (Order.status == PENDING))
+            .count())
+
+
+def deletable(product_id: int) -> Product:
+    """The product, if it may be deleted now: else :class:`ProductError` (missing, deleted, pending orders)."""
+    product = live(product_id)
+    waiting = pending_orders(product_id)
+    if waiting:
+        raise ProductError("admin.reason.pending_orders", id=product_id, count=waiting)
+    return product
+
+
+def delete_product(admin_id: int, product_id: int) -> int:
+    """Hide a product for good and take its available lines off sale; returns how many lines were removed.
+
+    Refused while an unpaid order holds it (the check and the hiding are one
+    transaction: no checkout can reserve it after). Orders, their items and
+    sold lines stay, so history and ``/order`` still show what was bought.
+    """
+    with immediate():
+        before = _snapshot(deletable(product_id))
+        Product.update(is_active=False, deleted_at=utcnow(), updated_at=utcnow()).where(
+            Product.id == product_id).execute()
+        audit.record("product.delete", actor_id=admin_id, subject=f"product:{product_id}", before=before,
+                     after=_snapshot(Product.get_by_id(product_id)))
+    # Hidden now, so nothing can reserve its lines while they are removed in batches.
+    return stock.clear_available(product_id, admin_id, action="stock.clear")
+
+
+def rename_category(admin_id: int, old: str, new: str) -> int:
+    """Move every product of category ``old`` (any case) to ``new``; returns how many moved."""
+    if not new or len(new) > MAX_CATEGORY:
+        raise ProductError("admin.reason.category_required", limit=MAX_CATEGORY)
+    with immediate():
+        ids = [product_id for (product_id,) in Product.select(Product.id).where(
+            fn.LOWER(Product.category) == old.lower()).tuples()]
+        if not ids:
+            raise ProductError("admin.reason.no_such_category", category=old)
+        Product.update(category=new, updated_at=utcnow()).where(Product.id.in_(ids)).execute()
+        audit.record("category.rename", actor_id=admin_id, subject=f"category:{new}"[:64],
+                     before={"category": old, "products": ids}, after={"category": new})
+    return len(ids)

@@ -132,7 +132,8 @@ def data_findings() -> list[Finding]:
     """The books, checked: one finding per invariant (on the bound database).
 
     Every balance equals its ledger; every stock counter its available
-    lines; every reserved line belongs to a pending order; every paid
+    lines; every reserved line belongs to a pending order, and no removed
+    one to any; every paid
     purchase was settled (its lines sold to it, or what was paid credited);
     no order is left pending long past its expiry.
     """
@@ -146,6 +147,7 @@ def data_findings() -> list[Finding]:
         PENDING,
         PURCHASE,
         QRIS,
+        REMOVED,
         RESERVED,
         SOLD,
         Order,
@@ -175,6 +177,10 @@ def data_findings() -> list[Finding]:
                             "every reserved line belongs to a pending order" if stray == 0 else
                             f"{stray} line(s) reserved for no pending order "
                             "(released automatically within 10 minutes of running)"))
+    held = StockLine.select().where((StockLine.state == REMOVED) & StockLine.order.is_null(False)).count()
+    findings.append(Finding(held == 0, "removals",
+                            "no removed stock line is held by an order" if held == 0 else
+                            f"{held} removed stock line(s) still point at an order"))
     sold = (StockLine.select(StockLine.order, fn.COUNT(StockLine.id).alias("n"))
             .where(StockLine.state == SOLD).group_by(StockLine.order))
     ordered = (OrderItem.select(OrderItem.order, fn.SUM(OrderItem.quantity).alias("n"))

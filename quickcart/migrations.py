@@ -139,12 +139,46 @@ def _order_table_gateway_neutral(db: SqliteDatabase) -> None:
         db.execute_sql(sql)
 
 
+def _product_presentation_and_line_removal(db: SqliteDatabase) -> None:
+    """Products get a photo, a sort order, terms and a deleted mark; stock lines a ``removed`` state.
+
+    Descriptions become formatted text (Telegram HTML): what they held was
+    plain text, so its ``&``, ``<`` and ``>`` are escaped to show as before.
+    The stock line table is rebuilt from its own definition (SQLite cannot
+    change a CHECK in place), rows copied as they are.
+    """
+    columns = {column.name for column in db.get_columns("product")}
+    for name, definition in (("photo_file_id", "TEXT"), ("sort_order", "INTEGER NOT NULL DEFAULT 0"),
+                             ("terms", "TEXT NOT NULL DEFAULT ''"), ("deleted_at", "DATETIME")):
+        if name not in columns:
+            db.execute_sql(f'ALTER TABLE "product" ADD COLUMN "{name}" {definition}')
+    db.execute_sql("UPDATE \"product\" SET description = "
+                   "replace(replace(replace(description, '&', '&amp;'), '<', '&lt;'), '>', '&gt;')")
+    definition = db.execute_sql(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'stock_line'").fetchone()[0]
+    old_check = "CHECK (state IN ('available', 'reserved', 'sold'))"
+    if definition.count(old_check) != 1:
+        raise SchemaError("step 6: the stock_line table does not have the shape version 5 gave it; not applied")
+    indexes = [sql for (sql,) in db.execute_sql(
+        "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'stock_line' AND sql IS NOT NULL")]
+    names = ", ".join(f'"{column.name}"' for column in db.get_columns("stock_line"))
+    db.execute_sql(definition.replace('CREATE TABLE "stock_line"', 'CREATE TABLE "stock_line_v6"', 1)
+                   .replace(old_check, "CHECK (state IN ('available', 'reserved', 'sold', 'removed'))"))
+    db.execute_sql(f'INSERT INTO "stock_line_v6" ({names}) SELECT {names} FROM "stock_line"')
+    db.execute_sql('DROP TABLE "stock_line"')
+    db.execute_sql('ALTER TABLE "stock_line_v6" RENAME TO "stock_line"')
+    for sql in indexes:
+        db.execute_sql(sql)
+
+
 STEPS: list[Step] = [
     (1, "initial schema", _create_all),
     (2, "index the orders the background jobs look for", _index_orders_for_background_jobs),
     (3, "remember payment mismatches on the order", _add_payment_mismatch_columns),
     (4, "seal the stock lines with the stock key", _seal_stock_lines),
     (5, "orders: any payment method, the gateway and its fee by neutral names", _order_table_gateway_neutral),
+    (6, "products: photo, sort order, terms, deletion, formatted descriptions; stock lines can be removed",
+     _product_presentation_and_line_removal),
 ]
 
 SCHEMA_VERSION = STEPS[-1][0]

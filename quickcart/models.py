@@ -50,6 +50,7 @@ CREDITED = "credited"  # what was paid went to the balance (late payment, no sto
 AVAILABLE = "available"
 RESERVED = "reserved"
 SOLD = "sold"
+REMOVED = "removed"  # taken off sale by an admin; kept so the product never takes that text again
 
 # User.member_status
 CUSTOMER = "customer"
@@ -91,7 +92,7 @@ class User(BaseModel):
 class Product(BaseModel):
     id = AutoField()
     name = CharField(max_length=100)
-    description = TextField(default="")
+    description = TextField(default="")  # formatted: quickcart.richtext's subset of Telegram HTML
     category = CharField(max_length=60)
     customer_price = BigIntegerField(constraints=[Check("customer_price > 0")])
     reseller_price = BigIntegerField(constraints=[Check("reseller_price > 0"),
@@ -103,11 +104,21 @@ class Product(BaseModel):
     is_active = BooleanField(default=True)
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow)
+    # (Last, where schema step 6 added them; SQL defaults so that rows written by plain SQL get them too.)
+    photo_file_id = TextField(null=True)  # Telegram's file_id of the card's photo
+    sort_order = IntegerField(default=0, constraints=[SQL("DEFAULT 0")])  # lower first within its category
+    terms = TextField(default="", constraints=[SQL("DEFAULT ''")])  # SNK, accepted before payment when set
+    # Deleted by an admin: hidden for good, its history and sold lines kept for orders.
+    deleted_at = DateTimeField(null=True)
 
     class Meta:
         indexes = (
             (("category", "is_active"), False),
         )
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
 
     def price_for(self, user: User) -> int:
         return self.reseller_price if user.is_reseller else self.customer_price
@@ -207,7 +218,7 @@ class StockLine(BaseModel):
     sealed = BlobField()  # AES-GCM under the stock key, never the clear text
     digest = BlobField()  # keyed hash of the text, for the duplicate check
     state = CharField(max_length=16, default=AVAILABLE,
-                      constraints=[Check("state IN ('available', 'reserved', 'sold')")])
+                      constraints=[Check("state IN ('available', 'reserved', 'sold', 'removed')")])
     order = ForeignKeyField(Order, null=True, backref="stock_lines", on_delete="RESTRICT")
     created_at = DateTimeField(default=utcnow)
     sold_at = DateTimeField(null=True)

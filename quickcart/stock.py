@@ -13,6 +13,12 @@ ever open a line again, for the order it was sold to.
 ``Product.stock_count`` mirrors the number of available lines and is moved
 in the same transaction as the lines; :func:`verify_counts` checks it.
 
+Admins may take available lines off sale (:func:`remove_lines`,
+:func:`replace_line`, :func:`clear_available`): a removed line stays in the
+table in state ``removed``, sealed, with its keyed hash, so the product
+never takes that text again; each removal is audited with that hash (never
+the text). Reserved and sold lines are never removed.
+
 Functions marked "inside a transaction" must be called within
 ``db.immediate()``; they are the building blocks of the order and payment
 transactions.
@@ -28,7 +34,7 @@ from peewee import fn
 
 from quickcart import audit, stock_key
 from quickcart.db import database, immediate
-from quickcart.models import AVAILABLE, CANCELLED, EXPIRED, RESERVED, SOLD, Order, Product, StockLine
+from quickcart.models import AVAILABLE, CANCELLED, EXPIRED, REMOVED, RESERVED, SOLD, Order, Product, StockLine
 from quickcart.stockcrypt import UnreadableLine
 from quickcart.timeutil import utcnow
 
@@ -37,6 +43,7 @@ log = logging.getLogger(__name__)
 MAX_LINE_CHARS = 4000
 IMPORT_BATCH = 5000
 IMPORT_PAUSE_SECONDS = 0.05
+LINES_PER_PAGE = 20
 
 
 class StockShort(Exception):
@@ -247,3 +254,186 @@ def release_orphans() -> int:
             if fresh.status in closed:
                 released += release(fresh)
     return released
+
+
+# --- admins' stock lines: listing, removing, rewriting ---------------------------------------
+
+
+@dataclass(frozen=True)
+class ListedLine:
+    id: int
+    ends: tuple[str, str] | None  # its first and last character (see :func:`ends`); None: cannot be opened
+    created_at: object
+
+
+@dataclass(frozen=True)
+class LinePage:
+    lines: list[ListedLine]
+    page: int  # from 0
+    pages: int
+    total: int
+
+
+def ends(text: str) -> tuple[str, str]:
+    """Enough of a line to tell lines apart in a chat, never the credential: its first and last character
+    (none of a line that short)."""
+    return (text[0], text[-1]) if len(text) >= 3 else ("", "")
+
+
+def available_page(product_id: int, page: int, per_page: int = LINES_PER_PAGE) -> LinePage:
+    """A page of a product's available lines, oldest (next to be sold) first, masked."""
+    where = (StockLine.product == product_id) & (StockLine.state == AVAILABLE)
+    total = StockLine.select().where(where).count()
+    pages = max(1, -(-total // per_page))
+    page = min(max(page, 0), pages - 1)
+    rows = (StockLine.select(StockLine.id, StockLine.sealed, StockLine.created_at).where(where)
+            .order_by(StockLine.id).limit(per_page).offset(page * per_page).tuples())
+    key = stock_key.current()
+    lines = []
+    for line_id, sealed, created_at in rows:
+        try:
+            shown = ends(key.open(product_id, bytes(sealed)))
+        except UnreadableLine:
+            shown = None
+        lines.append(ListedLine(line_id, shown, created_at))
+    return LinePage(lines, page, pages, total)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A line that was not removed: ``why`` is ``missing``, ``removed``, ``reserved`` or ``sold``."""
+    line_id: int
+    why: str
+    invoice: str | None = None  # the order holding a reserved or sold line
+
+
+@dataclass
+class Removal:
+    removed: list[int]
+    refused: list[Refusal]
+
+
+class LineRefused(Exception):
+    """A line edit that breaks a rule: ``why`` says which (see :func:`replace_line`), ``values`` the details."""
+
+    def __init__(self, why: str, **values: object):
+        super().__init__(why)
+        self.why = why
+        self.values = values
+
+
+def _holders(rows: Iterable[StockLine]) -> dict[int, str]:
+    """Order id → invoice, for the orders holding these lines."""
+    order_ids = {row.order_id for row in rows if row.order_id is not None}
+    if not order_ids:
+        return {}
+    return dict(Order.select(Order.id, Order.invoice_id).where(Order.id.in_(order_ids)).tuples())
+
+
+def _refusal(line: StockLine | None, line_id: int, invoices: dict[int, str]) -> Refusal:
+    if line is None:
+        return Refusal(line_id, "missing")
+    return Refusal(line_id, line.state, invoices.get(line.order_id))
+
+
+def remove_lines(line_ids: list[int], actor_id: int) -> Removal:
+    """Take these lines off sale if they are available; say why the others were not (one transaction).
+
+    Audited per product with each removed line's keyed hash.
+    """
+    with immediate():
+        found = {line.id: line for line in StockLine.select(
+            StockLine.id, StockLine.product, StockLine.state, StockLine.digest, StockLine.order)
+            .where(StockLine.id.in_(line_ids))}
+        invoices = _holders(found.values())
+        removable = [line for line in found.values() if line.state == AVAILABLE]
+        refused = [_refusal(found.get(line_id), line_id, invoices) for line_id in line_ids
+                   if found.get(line_id) is None or found[line_id].state != AVAILABLE]
+        by_product: dict[int, list[StockLine]] = {}
+        for line in removable:
+            by_product.setdefault(line.product_id, []).append(line)
+        for product_id, lines in by_product.items():
+            _take_off_sale(product_id, lines, StockLine.id.in_([line.id for line in lines]), actor_id, "stock.remove")
+    return Removal(removed=sorted(line.id for line in removable), refused=refused)
+
+
+def _take_off_sale(product_id: int, lines: list[StockLine], which, actor_id: int | None, action: str) -> int:
+    """Mark ``lines`` (the available lines ``which`` selects) removed, move the counter and audit their
+    hashes (inside a transaction)."""
+    moved = StockLine.update(state=REMOVED, order=None).where(which & (StockLine.state == AVAILABLE)).execute()
+    if moved != len(lines):
+        raise RuntimeError(f"product {product_id}: {len(lines)} lines to remove, {moved} moved")  # rolled back
+    available = Product.select(Product.stock_count).where(Product.id == product_id).scalar()
+    Product.update(stock_count=Product.stock_count - moved, updated_at=utcnow()).where(
+        Product.id == product_id).execute()
+    audit.record(action, actor_id=actor_id, subject=f"product:{product_id}",
+                 before={"stock_count": available, "lines": {str(line.id): bytes(line.digest).hex() for line in lines}},
+                 after={"stock_count": available - moved}, detail=f"{moved} available line(s) removed")
+    return moved
+
+
+def clear_available(product_id: int, actor_id: int | None, up_to_line_id: int | None = None,
+                    action: str = "stock.clear", batch_size: int = IMPORT_BATCH) -> int:
+    """Take every available line of a product off sale (those up to ``up_to_line_id``, when given).
+
+    In batches, each its own short transaction with its own audit record,
+    like an import: a shop clearing 100,000 lines never holds the write lock
+    long. Returns how many were removed.
+    """
+    removed = 0
+    while True:
+        with immediate():
+            where = (StockLine.product == product_id) & (StockLine.state == AVAILABLE)
+            if up_to_line_id is not None:
+                where &= StockLine.id <= up_to_line_id
+            lines = list(StockLine.select(StockLine.id, StockLine.digest).where(where)
+                         .order_by(StockLine.id).limit(batch_size))
+            if not lines:
+                return removed
+            # The lowest ids, under the write lock: the product's available lines up to the last are these.
+            up_to_last = (StockLine.product == product_id) & (StockLine.id <= lines[-1].id)
+            removed += _take_off_sale(product_id, lines, up_to_last, actor_id, action)
+        time.sleep(IMPORT_PAUSE_SECONDS)
+
+
+def last_available_id(product_id: int) -> int | None:
+    return (StockLine.select(fn.MAX(StockLine.id))
+            .where((StockLine.product == product_id) & (StockLine.state == AVAILABLE)).scalar())
+
+
+def replace_line(line_id: int, text: str, actor_id: int) -> int:
+    """Replace an available line's text; returns the new line's id.
+
+    The old line is removed (its text stays refused, like every text the
+    product ever had) and the new one is added, in one transaction; the
+    stock count does not move. Raises :class:`LineRefused` with ``why``:
+    ``blank``, ``too_long``, ``missing``, ``removed``, ``reserved``, ``sold``
+    (with the holding order's ``invoice``), ``same`` or ``duplicate``.
+    """
+    text = text.strip()
+    if not text:
+        raise LineRefused("blank")
+    if len(text) > MAX_LINE_CHARS:
+        raise LineRefused("too_long", limit=MAX_LINE_CHARS)
+    line = StockLine.get_or_none(StockLine.id == line_id)
+    if line is None:
+        raise LineRefused("missing", id=line_id)
+    product_id = line.product_id
+    key = stock_key.current()
+    ((sealed, digest),) = key.seal_many(product_id, [text])  # before the write lock: CPU work
+    with immediate():
+        line = StockLine.get_or_none(StockLine.id == line_id)
+        if line.state != AVAILABLE:
+            refusal = _refusal(line, line_id, _holders([line]))
+            raise LineRefused(refusal.why, id=line_id, invoice=refusal.invoice or "-")
+        if bytes(line.digest) == digest:
+            raise LineRefused("same", id=line_id)
+        if StockLine.select().where((StockLine.product == product_id) & (StockLine.digest == digest)).exists():
+            raise LineRefused("duplicate", id=line_id)
+        StockLine.update(state=REMOVED).where((StockLine.id == line_id) & (StockLine.state == AVAILABLE)).execute()
+        stock_key.record_key(key)
+        new = StockLine.create(product=product_id, sealed=sealed, digest=digest, state=AVAILABLE)
+        audit.record("stock.edit", actor_id=actor_id, subject=f"product:{product_id}",
+                     before={"line": line_id, "digest": bytes(line.digest).hex()},
+                     after={"line": new.id, "digest": digest.hex()}, detail=f"line {line_id} replaced by {new.id}")
+    return new.id

@@ -8,16 +8,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from quickcart import richtext, storefront
 from quickcart.i18n import Speaker
 from quickcart.models import BALANCE, EXPIRED, TOPUP
+from quickcart.telegram.sender import MAX_TEXT
 
 
-def welcome(say: Speaker, name: str, shop: str) -> str:
-    return say("start.welcome", name=name or say.plain("start.default_name"), shop=shop)
+def welcome(say: Speaker, name: str, shop: str, custom: str | None = None) -> str:
+    """The greeting: the admins' own text (:mod:`quickcart.storefront`) when they set one."""
+    name = name or say.plain("start.default_name")
+    if custom is not None:
+        return storefront.fill(custom, name=name, shop=shop)
+    return say("start.welcome", name=name, shop=shop)
 
 
-def help_text(say: Speaker, shop: str, contact: str, minutes: int) -> str:
-    text = say("start.help", shop=shop, minutes=minutes)
+def help_text(say: Speaker, shop: str, contact: str, minutes: int, custom: str | None = None) -> str:
+    text = (storefront.fill(custom, shop=shop, minutes=minutes) if custom is not None
+            else say("start.help", shop=shop, minutes=minutes))
     return text + (say("start.help_support", contact=contact) if contact else "")
 
 
@@ -56,21 +63,41 @@ def product_button(say: Speaker, name: str, price: int, stock: int) -> str:
     return say.plain("btn.product", name=name, price=price, stock=tail)
 
 
-def product_card(say: Speaker, product, price: int, quantity: int, reseller: bool) -> str:
-    lines = [say("shop.card_name", name=product.name)]
-    if product.description:
-        lines.append(say("shop.card_description", description=product.description))
-    lines.append("")
-    lines.append(say("shop.card_price_reseller" if reseller else "shop.card_price", price=price))
-    lines.append(say("shop.card_stock", stock=product.stock_count) if product.stock_count
-                 else say("shop.card_sold_out"))
-    lines.append(say("shop.card_sold", sold=product.sold_count))
-    if product.stock_count:
+def product_card(say: Speaker, product, price: int, quantity: int, reseller: bool, limit: int = MAX_TEXT) -> str:
+    """The card, within ``limit`` (a photo's caption holds 1024): when the whole card does not fit, the
+    terms become a line saying they come before payment, then the description is shortened."""
+    def card(description: str, terms: str) -> str:
+        lines = [say("shop.card_name", name=product.name)]
+        if description:
+            lines.append(say("shop.card_description", description=description))
+        if terms:
+            lines += ["", terms]
         lines.append("")
-        lines.append(say("shop.card_quantity", quantity=quantity, subtotal=price * quantity))
-    else:
-        lines.append(say("shop.card_cannot_buy"))
-    return "\n".join(lines)
+        lines.append(say("shop.card_price_reseller" if reseller else "shop.card_price", price=price))
+        lines.append(say("shop.card_stock", stock=product.stock_count) if product.stock_count
+                     else say("shop.card_sold_out"))
+        lines.append(say("shop.card_sold", sold=product.sold_count))
+        if product.stock_count:
+            lines.append("")
+            lines.append(say("shop.card_quantity", quantity=quantity, subtotal=price * quantity))
+        else:
+            lines.append(say("shop.card_cannot_buy"))
+        return "\n".join(lines)
+
+    whole = card(product.description, say("shop.card_terms", terms=product.terms) if product.terms else "")
+    if richtext.visible_length(whole) <= limit:
+        return whole
+    notice = say("shop.card_terms_notice") if product.terms else ""
+    shorter = card(product.description, notice)
+    if richtext.visible_length(shorter) <= limit:
+        return shorter
+    room = limit - richtext.visible_length(card("", notice)) - 1  # the description's own line break
+    return card(richtext.cut(product.description, room, say.plain("shop.cut_mark")) if room > 1 else "", notice)
+
+
+def terms(say: Speaker, product) -> str:
+    """The product's terms, to accept before the payment methods are shown."""
+    return say("shop.terms", name=product.name, terms=product.terms)
 
 
 def stock_short(say: Speaker, available: int) -> str:

@@ -26,7 +26,7 @@ from telebot import types
 from quickcart import admin_views
 from quickcart.admin_syntax import DEFAULT_ORDERS_LISTED, MAX_ORDERS_LISTED, CommandText, UsageError
 from quickcart.catalogue import ProductError
-from quickcart.handlers import admin_catalogue, admin_orders, admin_people, admin_shop
+from quickcart.handlers import admin_catalogue, admin_orders, admin_people, admin_shop, admin_stock, admin_storefront
 from quickcart.handlers.admin_reply import reply
 from quickcart.handlers.context import App
 from quickcart.models import User
@@ -57,11 +57,19 @@ COMMANDS: dict[str, Handler] = {
     "admin": admin_help,
     "addproduct": admin_catalogue.add_product,
     "editproduct": admin_catalogue.edit_product,
+    "setphoto": admin_catalogue.remove_photo,
+    "setterms": admin_catalogue.set_terms,
+    "renamecat": admin_catalogue.rename_category,
+    "delproduct": admin_catalogue.delete_product,
     "products": admin_catalogue.products,
     "enable": admin_catalogue.enable,
     "disable": admin_catalogue.disable,
     "addstock": admin_catalogue.add_stock_text,
     "stock": admin_catalogue.stock_command,
+    "lines": admin_stock.lines,
+    "delline": admin_stock.delete_lines,
+    "editline": admin_stock.edit_line,
+    "clearstock": admin_stock.clear_stock,
     "user": admin_people.user,
     "ban": admin_people.ban,
     "unban": admin_people.unban,
@@ -74,6 +82,7 @@ COMMANDS: dict[str, Handler] = {
     "stats": admin_shop.stats_command,
     "broadcast": admin_shop.broadcast_text,
     "maintenance": admin_shop.maintenance,
+    "settext": admin_storefront.set_text,
     "backup": admin_shop.backup_command,
 }
 
@@ -81,4 +90,5 @@ COMMANDS: dict[str, Handler] = {
 CAPTIONED: dict[tuple[str, str], Handler] = {
     ("document", "addstock"): admin_catalogue.add_stock_file,
     ("photo", "broadcast"): admin_shop.broadcast_photo,
+    ("photo", "setphoto"): admin_catalogue.set_photo,
 }

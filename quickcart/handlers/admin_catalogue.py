@@ -1,10 +1,14 @@
-"""Admins keep the catalogue: products (add, edit, list, show, hide) and their stock.
+"""Admins keep the catalogue: products (add, edit, list, show, hide, delete), how they look
+(photo, terms, category names, sort order) and their stock.
 
 A product edit that breaks a rule raises :class:`~quickcart.catalogue.ProductError`,
 answered by ``run()`` like a malformed command.
 
 Stock comes as lines under ``/addstock <id>`` or as a .txt file captioned
 with it; the answer counts what was added and what was refused.
+
+/delproduct asks first, with a one-time button for the admin who asked
+(answered in :mod:`quickcart.handlers.admin_confirm`).
 """
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ import logging
 
 from telebot import types
 
-from quickcart import admin_views, catalogue, stock
+from quickcart import admin_views, catalogue, stock, views
 from quickcart.admin_syntax import (
     CommandText,
     UsageError,
@@ -21,11 +25,17 @@ from quickcart.admin_syntax import (
     parse_edit_product,
     parse_no_arguments,
     parse_product_id,
+    parse_product_text,
+    parse_rename_category,
+    parse_set_photo,
 )
+from quickcart.callbacks import encode
 from quickcart.handlers.admin_reply import reply
-from quickcart.handlers.context import App
+from quickcart.handlers.context import App, inline
+from quickcart.handlers.pending import Confirmation
+from quickcart.i18n import Speaker
 from quickcart.models import Product, User
-from quickcart.telegram.sender import TelegramError
+from quickcart.telegram.sender import MAX_CAPTION, TelegramError
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +43,13 @@ MAX_STOCK_FILE_BYTES = 20 * 1024 * 1024  # what Telegram lets a bot download
 IMPORT_NOTICE_LINES = 1000  # imports this big get a "working on it" message first
 
 
-def _product(command: str, product_id: int) -> Product:
+def live_product(command: str, product_id: int) -> Product:
+    """The product a command names; a missing or deleted one is refused with the command's syntax."""
     product = catalogue.get(product_id)
     if product is None:
         raise UsageError(command, "admin.reason.no_such_product", id=product_id)
+    if product.is_deleted:
+        raise UsageError(command, "admin.reason.product_deleted", id=product_id)
     return product
 
 
@@ -76,7 +89,7 @@ def _switch_product(app: App, message: types.Message, command: CommandText, admi
 # --- stock -----------------------------------------------------------------------
 
 def add_stock_text(app: App, message: types.Message, command: CommandText, admin: User) -> None:
-    product = _product("addstock", parse_add_stock_head(command.args))
+    product = live_product("addstock", parse_add_stock_head(command.args))
     if not command.body.strip():
         raise UsageError("addstock", "admin.reason.no_stock_lines")
     _import(app, message, admin, product, command.body)
@@ -84,7 +97,7 @@ def add_stock_text(app: App, message: types.Message, command: CommandText, admin
 
 def add_stock_file(app: App, message: types.Message, command: CommandText, admin: User) -> None:
     say = app.say(admin)
-    product = _product("addstock", parse_add_stock_head(command.argument))
+    product = live_product("addstock", parse_add_stock_head(command.argument))
     document = message.document
     name = (document.file_name or "").lower()
     too_big = say("admin.stock.file_too_big", megabytes=admin_views.megabytes(MAX_STOCK_FILE_BYTES, 0))
@@ -123,5 +136,64 @@ def _import(app: App, message: types.Message, admin: User, product: Product, tex
 
 
 def stock_command(app: App, message: types.Message, command: CommandText, admin: User) -> None:
-    product = _product("stock", parse_product_id("stock", command.argument))
+    product = live_product("stock", parse_product_id("stock", command.argument))
     reply(app, message, admin_views.stock_counts(app.say(admin), product, stock.counts(product.id)))
+
+
+# --- deleting, renaming, presenting -----------------------------------------------------
+
+def delete_product(app: App, message: types.Message, command: CommandText, admin: User) -> None:
+    say = app.say(admin)
+    product = catalogue.deletable(parse_product_id("delproduct", command.argument))
+    nonce = app.confirmations.offer(admin.id, Confirmation("delproduct", product.id))
+    counts = stock.counts(product.id)
+    question = say("admin.product.delete_question", id=product.id, name=product.name, available=counts.available,
+                   sold=counts.sold)
+    app.sender.send_text(message.chat.id, question, confirm_buttons(say.plain("btn.confirm_delete"), say, nonce))
+
+
+def confirm_buttons(label: str, say: Speaker, nonce: str) -> types.InlineKeyboardMarkup:
+    """Under a question: ``label`` to confirm, and a button to drop it (the one-time ``nonce`` in both)."""
+    return inline([[(label, encode("cfm", nonce)), (say.plain("btn.cancel_action"), encode("ccl", nonce))]])
+
+
+def deleted(app: App, say: Speaker, admin: User, confirmed: Confirmation) -> str:
+    """/delproduct confirmed: checked again (an order may have come in since the question)."""
+    removed = catalogue.delete_product(admin.id, confirmed.product_id)
+    product = catalogue.get(confirmed.product_id)
+    return say("admin.product.deleted", id=product.id, name=product.name, removed=removed)
+
+
+def rename_category(app: App, message: types.Message, command: CommandText, admin: User) -> None:
+    old, new = parse_rename_category(command.argument)
+    moved = catalogue.rename_category(admin.id, old, new)
+    reply(app, message, app.say(admin)("admin.product.category_renamed", old=old, new=new, count=moved))
+
+
+def set_photo(app: App, message: types.Message, command: CommandText, admin: User) -> None:
+    """A photo captioned ``/setphoto <id>``: the card shows it from now on (a preview is sent back)."""
+    say = app.say(admin)
+    product = live_product("setphoto", parse_set_photo(command.argument, with_photo=True))
+    product = catalogue.set_photo(admin.id, product.id, message.photo[-1].file_id)  # the largest size
+    reply(app, message, say("admin.product.photo_set", id=product.id, name=product.name))
+    preview = views.product_card(say, product, product.customer_price, 1, False, limit=MAX_CAPTION)
+    app.sender.send_photo_id(message.chat.id, product.photo_file_id, preview)
+
+
+def remove_photo(app: App, message: types.Message, command: CommandText, admin: User) -> None:
+    """``/setphoto <id> off`` as a message; without a photo, any other form is answered with the syntax."""
+    product = live_product("setphoto", parse_set_photo(command.argument, with_photo=False))
+    product = catalogue.set_photo(admin.id, product.id, None)
+    reply(app, message, app.say(admin)("admin.product.photo_removed", id=product.id, name=product.name))
+
+
+def set_terms(app: App, message: types.Message, command: CommandText, admin: User) -> None:
+    edit = parse_product_text("setterms", command)
+    product = catalogue.edit_product(admin.id, edit.product_id, {"terms": edit.text or ""},
+                                     minimum_price=app.gateway.minimum_amount)
+    say = app.say(admin)
+    if product.terms:
+        reply(app, message, [say("admin.product.terms_set", id=product.id, name=product.name),
+                             views.terms(say, product)])
+    else:
+        reply(app, message, say("admin.product.terms_removed", id=product.id, name=product.name))

@@ -4,9 +4,9 @@ from __future__ import annotations
 from telebot import types
 
 from quickcart import balance, views
-from quickcart.callbacks import Callback, encode
+from quickcart.callbacks import Callback, encode, new_nonce
 from quickcart.handlers.context import App, inline
-from quickcart.handlers.screens import Screen, checkout_token, new_nonce, open_orders_screen, send_qr, show
+from quickcart.handlers.screens import Screen, checkout_token, open_orders_screen, send_qr, show
 from quickcart.i18n import Speaker
 from quickcart.models import User
 from quickcart.money import parse_rupiah

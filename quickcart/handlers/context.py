@@ -19,6 +19,7 @@ from quickcart.broadcast import Broadcaster
 from quickcart.config import Config
 from quickcart.delivery import Delivery
 from quickcart.gateways.base import PaymentGateway
+from quickcart.handlers.pending import AcceptedTerms, Confirmations
 from quickcart.i18n import Catalogue, Speaker, speaker_for
 from quickcart.models import User
 from quickcart.notices import AdminNotifier
@@ -77,6 +78,8 @@ class App:
     texts: Catalogue
     prompts: Prompts = field(default_factory=Prompts)
     payment_checks: RateLimiter = field(default_factory=lambda: RateLimiter(PAYMENT_CHECKS_PER_MINUTE))
+    confirmations: Confirmations = field(default_factory=Confirmations)  # admins' one-time confirm buttons
+    accepted_terms: AcceptedTerms = field(default_factory=AcceptedTerms)  # checkouts that accepted a product's SNK
 
     def is_admin(self, user_id: int) -> bool:
         return self.config.is_admin(user_id)

@@ -7,7 +7,7 @@ unknown command gets).
 """
 from __future__ import annotations
 
-from quickcart.handlers import account, admin, balance, payment, shop, start
+from quickcart.handlers import account, admin, admin_confirm, admin_stock, balance, payment, shop, start
 
 # /command → handler(app, message, user)
 COMMANDS = {
@@ -36,6 +36,7 @@ BUTTONS = {
     "cat": shop.category,
     "prod": shop.product_card,
     "buy": shop.buy,
+    "agree": shop.agree,
     "pay": shop.pay,
     "chk": payment.check_status,
     "cnl": payment.cancel,
@@ -45,6 +46,10 @@ BUTTONS = {
     "bal": balance.topup_menu,
     "top": balance.topup_preset,
     "topc": balance.topup_custom,
+    # admins' buttons: each handler answers anyone else as it answers a stale button
+    "lines": admin_stock.lines_page,
+    "cfm": admin_confirm.confirm,
+    "ccl": admin_confirm.drop,
 }
 
 # What a user was asked to type (handlers.context.Prompts) → handler(app, message, user)

@@ -6,8 +6,6 @@ A "screen" is (text, inline keyboard). Buttons edit the message they are on
 from __future__ import annotations
 
 import logging
-import secrets
-import string
 from collections.abc import Callable
 
 from telebot import types
@@ -19,29 +17,55 @@ from quickcart.i18n import Speaker
 from quickcart.models import Order, User
 from quickcart.qr import render_qr_png
 from quickcart.telegram.pacing import URGENT, sending_priority
-from quickcart.telegram.sender import MessageGone, TelegramError
+from quickcart.telegram.sender import BotBlocked, MessageGone, TelegramError
 
 log = logging.getLogger(__name__)
 
 Screen = tuple[str, types.InlineKeyboardMarkup | None]
-_NONCE_ALPHABET = string.ascii_letters + string.digits
-
-
-def new_nonce() -> str:
-    """One-time part of a checkout button: a double tap makes one order."""
-    return "".join(secrets.choice(_NONCE_ALPHABET) for _ in range(8))
+# A screen that may be a photo: (text or caption, keyboard, Telegram file_id of the photo or None).
+PhotoScreen = tuple[str, types.InlineKeyboardMarkup | None, str | None]
 
 
 def checkout_token(user_id: int, nonce: str) -> str:
     return f"{user_id}-{nonce}"
 
 
-def show(app: App, call: types.CallbackQuery, text: str, markup) -> None:
-    """Edit the pressed message into the next screen (or send it anew)."""
+def show(app: App, call: types.CallbackQuery, text: str, markup, photo: str | None = None) -> None:
+    """Edit the pressed message into the next screen (``photo``: a photo with ``text`` as its caption).
+
+    Telegram cannot edit a text message into a photo or back: such a screen
+    is sent anew and the pressed message deleted, so the chat shows one
+    screen as before. A message that can no longer be edited is answered
+    with a new one.
+    """
+    chat_id, message_id = call.message.chat.id, call.message.message_id
+    if (photo is None) == (call.message.content_type != "photo"):
+        try:
+            if photo is None:
+                app.sender.edit_text(chat_id, message_id, text, markup)
+            else:
+                app.sender.edit_caption(chat_id, message_id, text, markup)
+        except MessageGone:
+            send_screen(app, chat_id, text, markup, photo)
+        return
+    send_screen(app, chat_id, text, markup, photo)
     try:
-        app.sender.edit_text(call.message.chat.id, call.message.message_id, text, markup)
-    except MessageGone:
-        app.sender.send_text(call.message.chat.id, text, markup)
+        app.sender.delete(chat_id, message_id)
+    except TelegramError:
+        pass  # too old to delete (48 hours): it stays above the new screen
+
+
+def send_screen(app: App, chat_id: int, text: str, markup, photo: str | None = None) -> None:
+    """A screen as a new message; a photo Telegram no longer has is left out rather than the screen."""
+    if photo is not None:
+        try:
+            app.sender.send_photo_id(chat_id, photo, text, markup)
+            return
+        except BotBlocked:
+            raise
+        except TelegramError as exc:
+            log.warning("a product photo could not be sent (%s); the card goes without it", exc.description)
+    app.sender.send_text(chat_id, text, markup)
 
 
 def owned_order(app: App, call: types.CallbackQuery, order_id: int, user: User) -> Order | None:

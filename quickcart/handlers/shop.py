@@ -1,11 +1,15 @@
-"""Browsing and buying: categories → products → card → payment method → QR.
+"""Browsing and buying: categories → products → card → (terms) → payment method → QR.
 
-Every screen after the first edits the same message. Button data is never
+Every screen after the first edits the same message; a card with a photo
+is a photo message, and a move between it and a text screen replaces the
+message (:func:`~quickcart.handlers.screens.show`). Button data is never
 trusted: the product must exist and be active, the quantity must be within
 1 and the smaller of stock and the per-order maximum, and each checkout
 button carries a one-time nonce (a double tap makes one order) and the
 subtotal the customer was shown (a changed price is shown again, never
-charged).
+charged). A product with terms (SNK) shows them with "Setuju" before the
+payment methods; a payment button works only for a checkout whose nonce
+accepted the product's current terms.
 """
 from __future__ import annotations
 
@@ -13,14 +17,14 @@ from dataclasses import dataclass
 
 from telebot import types
 
-from quickcart import catalogue, orders, users, views
-from quickcart.callbacks import Callback, encode
+from quickcart import audit, catalogue, orders, users, views
+from quickcart.callbacks import Callback, encode, new_nonce
 from quickcart.handlers.context import App, inline
 from quickcart.handlers.screens import (
+    PhotoScreen,
     Screen,
     back_to_product,
     checkout_token,
-    new_nonce,
     open_orders_screen,
     pager,
     send_qr,
@@ -29,7 +33,7 @@ from quickcart.handlers.screens import (
 from quickcart.i18n import Speaker
 from quickcart.models import Product, User
 from quickcart.payments import Checkout, CheckoutFailure
-from quickcart.telegram.sender import TelegramError
+from quickcart.telegram.sender import MAX_CAPTION, MAX_TEXT, TelegramError
 
 # --- screens ---------------------------------------------------------------------
 
@@ -57,7 +61,7 @@ def products_screen(say: Speaker, category: catalogue.Category, page: int, user:
     return views.products_title(say, category.name, shown.page, shown.pages), inline(rows)
 
 
-def card_screen(say: Speaker, product, quantity: int, user: User) -> Screen:
+def card_screen(say: Speaker, product, quantity: int, user: User) -> PhotoScreen:
     rows = []
     if product.stock_count:
         rows.append([(say.plain("btn.minus"), encode("prod", product.id, max(quantity - 1, 0))),
@@ -65,13 +69,26 @@ def card_screen(say: Speaker, product, quantity: int, user: User) -> Screen:
                      (say.plain("btn.plus"), encode("prod", product.id, quantity + 1))])
         rows.append([(say.plain("btn.buy"), encode("buy", product.id, quantity))])
     rows.append([(say.plain("btn.back"), encode("cat", catalogue.category_key(product.category), 0))])
-    return views.product_card(say, product, product.price_for(user), quantity, user.is_reseller), inline(rows)
+    photo = product.photo_file_id
+    text = views.product_card(say, product, product.price_for(user), quantity, user.is_reseller,
+                              limit=MAX_CAPTION if photo else MAX_TEXT)
+    return text, inline(rows), photo
+
+
+def terms_screen(say: Speaker, product, quantity: int) -> Screen:
+    rows = [[(say.plain("btn.agree"), encode("agree", product.id, quantity))],
+            [(say.plain("btn.back"), encode("prod", product.id, quantity))]]
+    return views.terms(say, product), inline(rows)
 
 
 def payment_choice_screen(app: App, say: Speaker, product, quantity: int, user: User) -> Screen:
+    """The order summary and the payment methods. Shown only once the product's terms (if any) were
+    accepted, so its buttons' nonce is recorded as having accepted them."""
     cost = orders.quote(product, user, quantity, app.payments.fees)
     enough = user.account_balance >= cost.subtotal
     nonce = new_nonce()
+    if product.terms:
+        app.accepted_terms.accept(user.id, nonce, product.id, catalogue.terms_digest(product))
     # The buttons carry the subtotal shown here: a press pays exactly that or nothing.
     methods = [(say.plain("btn.pay_qris"), encode("pay", "q", product.id, quantity, nonce, cost.subtotal))]
     if enough:
@@ -138,10 +155,11 @@ def product_card(app: App, call: types.CallbackQuery, cb: Callback, user: User) 
     show(app, call, *card_screen(press.say, press.product, quantity, user))
 
 
-def buy(app: App, call: types.CallbackQuery, cb: Callback, user: User) -> None:
+def _buyable(app: App, call: types.CallbackQuery, cb: Callback, user: User) -> _ProductPress | None:
+    """The press of a ``buy``/``agree`` button, if that quantity can be bought; else the card again."""
     press = _product_press(app, call, cb, user)
     if press is None:
-        return
+        return None
     say, product, quantity = press.say, press.product, press.quantity
     if not press.limit:
         app.sender.answer(call.id, say.plain("shop.out_of_stock"), alert=True)
@@ -152,12 +170,52 @@ def buy(app: App, call: types.CallbackQuery, cb: Callback, user: User) -> None:
         app.sender.answer(call.id, refusal, alert=True)
         show(app, call, *card_screen(say, product, max(1, min(quantity, press.limit)), user))
     else:
-        show(app, call, *payment_choice_screen(app, say, product, quantity, user))
+        return press
+    return None
+
+
+def buy(app: App, call: types.CallbackQuery, cb: Callback, user: User) -> None:
+    press = _buyable(app, call, cb, user)
+    if press is None:
+        return
+    if press.product.terms:
+        show(app, call, *terms_screen(press.say, press.product, press.quantity))
+    else:
+        show(app, call, *payment_choice_screen(app, press.say, press.product, press.quantity, user))
+
+
+def agree(app: App, call: types.CallbackQuery, cb: Callback, user: User) -> None:
+    """"Setuju" under a product's terms: on to the payment methods, for this checkout."""
+    press = _buyable(app, call, cb, user)
+    if press is not None:
+        show(app, call, *payment_choice_screen(app, press.say, press.product, press.quantity, user))
+
+
+def _terms_accepted(app: App, call: types.CallbackQuery, user: User, product_id: int, quantity: int,
+                    nonce: str) -> bool:
+    """Whether this checkout accepted the product's current terms; if not, the terms are shown again."""
+    product = catalogue.active_product(product_id)
+    if product is None or not product.terms or app.accepted_terms.holds(
+            user.id, nonce, product_id, catalogue.terms_digest(product)):
+        return True  # (a product gone is refused by the checkout itself)
+    say = app.say(user)
+    app.sender.answer(call.id, say.plain("shop.terms_first"), alert=True)
+    show(app, call, *terms_screen(say, product, quantity))
+    return False
+
+
+def _record_acceptance(order, product_id: int) -> None:
+    product = catalogue.active_product(product_id)
+    if product is not None and product.terms:
+        audit.record_now("terms.accepted", subject=f"order:{order.invoice_id}",
+                         detail=f"terms {catalogue.terms_digest(product)} of product {product_id}")
 
 
 def pay(app: App, call: types.CallbackQuery, cb: Callback, user: User) -> None:
     say = app.say(user)
     method, product_id, quantity, nonce, quoted = cb.args[0], cb.int(1), cb.int(2), cb.args[3], cb.int(4)
+    if not _terms_accepted(app, call, user, product_id, quantity, nonce):
+        return
     token = checkout_token(user.id, nonce)
     chat_id = call.message.chat.id
     if method == "b":
@@ -165,6 +223,7 @@ def pay(app: App, call: types.CallbackQuery, cb: Callback, user: User) -> None:
         if not checkout.ok:
             tell_checkout_failure(app, say, call, checkout, product_id, quantity, user)
             return
+        _record_acceptance(checkout.order, product_id)
         app.sender.answer(call.id, say.plain("checkout.paid_with_balance"))
         show(app, call, say("checkout.paid_with_balance_screen", invoice=checkout.order.invoice_id), None)
         return
@@ -173,6 +232,7 @@ def pay(app: App, call: types.CallbackQuery, cb: Callback, user: User) -> None:
     if not checkout.ok:
         tell_checkout_failure(app, say, call, checkout, product_id, quantity, user)
         return
+    _record_acceptance(checkout.order, product_id)
     if send_qr(app, say, chat_id, checkout.order):
         try:
             app.sender.delete(chat_id, call.message.message_id)

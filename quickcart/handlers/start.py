@@ -1,9 +1,13 @@
-"""The front door: /start, the main menu, help, and what nothing else takes."""
+"""The front door: /start, the main menu, help, and what nothing else takes.
+
+The welcome and the help are the admins' own words when they set them
+(:mod:`quickcart.storefront`), read at every use.
+"""
 from __future__ import annotations
 
 from telebot import types
 
-from quickcart import views
+from quickcart import storefront, views
 from quickcart.handlers.context import App
 from quickcart.models import User
 
@@ -14,15 +18,23 @@ def greet(app: App, message: types.Message, user: User) -> None:
     if sticker:
         # A sticker id from another bot is refused: logged, the greeting still goes.
         app.sender.post_sticker(message.chat.id, sticker)
-    app.sender.post_text(message.chat.id, views.welcome(say, user.name, app.config.shop.name),
-                         app.menu_keyboard(say))
+    app.sender.post_text(message.chat.id, welcome_text(app, user), app.menu_keyboard(say))
 
 
 def show_help(app: App, message: types.Message, user: User) -> None:
-    say, shop = app.say(user), app.config.shop
-    app.sender.post_text(message.chat.id, views.help_text(say, shop.name, shop.support_contact,
-                                                          app.config.payment.qr_ttl_minutes),
-                         app.menu_keyboard(say))
+    say = app.say(user)
+    app.sender.post_text(message.chat.id, help_text(app, user), app.menu_keyboard(say))
+
+
+def welcome_text(app: App, user: User) -> str:
+    shop = storefront.shop_name(app.config.shop.name)
+    return views.welcome(app.say(user), user.name, shop, storefront.custom("welcome"))
+
+
+def help_text(app: App, user: User) -> str:
+    shop = app.config.shop
+    return views.help_text(app.say(user), storefront.shop_name(shop.name), storefront.contact(shop.support_contact),
+                           app.config.payment.qr_ttl_minutes, storefront.custom("help"))
 
 
 def unknown_command(app: App, message: types.Message, user: User) -> None:

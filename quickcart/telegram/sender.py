@@ -123,10 +123,11 @@ class Sender:
                           (filename, png),
                           caption=caption, parse_mode="HTML", reply_markup=markup)
 
-    def send_photo_id(self, chat_id: int, file_id: str, caption: str | None = None) -> types.Message | None:
+    def send_photo_id(self, chat_id: int, file_id: str, caption: str | None = None,
+                      markup: Markup = None) -> types.Message | None:
         """Send a photo Telegram already holds (one a user sent us) by its ``file_id``."""
         return self._call("sendPhoto", chat_id, self.bot.send_photo, chat_id, file_id,
-                          caption=caption, parse_mode="HTML" if caption else None)
+                          caption=caption, parse_mode="HTML" if caption else None, reply_markup=markup)
 
     def send_document(self, chat_id: int, filename: str, data: bytes, caption: str | None = None,
                       markup: Markup = None) -> types.Message | None:

@@ -22,11 +22,11 @@ def test_admin_help_lists_every_command_with_its_syntax(shop, telegram):
 
 def test_admin_adds_a_product_and_it_is_audited(shop, telegram):
     admin = start_admin(telegram)
-    answer = ask(admin, "/addproduct Netflix Premium 1 Bulan | Streaming | 50.000 | 45000 | Akun <sharing> & garansi",
-                 pattern("admin.product.added"))
+    answer = ask(admin, "/addproduct Netflix Premium 1 Bulan | Streaming | 50.000 | 45000 | "
+                        "Akun &lt;sharing&gt; & <b>garansi</b>", pattern("admin.product.added"))
     product = Product.get(Product.name == "Netflix Premium 1 Bulan")
     assert (product.category, product.customer_price, product.reseller_price, product.description,
-            product.is_active) == ("Streaming", 50_000, 45_000, "Akun <sharing> & garansi", True)
+            product.is_active) == ("Streaming", 50_000, 45_000, "Akun &lt;sharing&gt; &amp; <b>garansi</b>", True)
     assert answer.plain_text() == says("admin.product.added", id=product.id, name=product.name, category="Streaming",
                                        price=50_000, reseller_price=45_000)
     entry = AuditLog.get(AuditLog.action == "product.add")

@@ -7,7 +7,7 @@ import pytest
 
 from quickcart import catalogue, orders, stock
 from quickcart.checks import data_findings
-from quickcart.models import PAID, QRIS, Order
+from quickcart.models import PAID, QRIS, REMOVED, Order, Product, StockLine
 from quickcart.timeutil import utcnow
 from tests.unit.helpers import FEES, make_user, paid_purchase
 
@@ -52,3 +52,17 @@ def test_a_line_reserved_for_a_closed_order_is_reported(product):
                                    max_quantity=10, chat_id=4)
     Order.update(status="expired").where(Order.id == order.id).execute()
     assert "1 line(s) reserved" in failing("reservations")
+
+
+def test_lines_an_admin_removed_pass_every_check(product):
+    stock.remove_lines([line.id for line in StockLine.select().where(StockLine.product == product.id)], 1)
+    assert Product.get_by_id(product.id).stock_count == 0
+    assert all(finding.ok for finding in data_findings())
+
+
+@pytest.mark.breaks_invariants
+def test_a_removed_line_still_held_by_an_order_is_reported(product):
+    order = orders.create_purchase(make_user(5), product.id, 1, method=QRIS, fees=FEES, ttl_minutes=10,
+                                   max_quantity=10, chat_id=5)
+    StockLine.update(state=REMOVED).where(StockLine.order == order.id).execute()
+    assert "1 removed stock line(s)" in failing("removals")

@@ -275,3 +275,25 @@ def test_orders_become_gateway_neutral_keeping_every_order_and_its_gateway_fee(t
 
 def test_the_version_2_fixture_is_what_version_2_left():
     assert user_version(FIXTURE_V2) == 2 and "pakasir_fee" in columns(FIXTURE_V2, "order")
+
+
+def test_schema_6_keeps_plain_descriptions_showing_as_typed_and_lets_lines_be_removed(v1_copy):
+    connection = sqlite3.connect(str(v1_copy))
+    connection.execute("UPDATE product SET description = 'Netflix & Disney <4K> > HD' WHERE id = 1")
+    connection.commit()
+    connection.close()
+    open_shop_database(v1_copy)
+    try:
+        migrate(database)
+        from quickcart.models import Product, StockLine
+        from quickcart.sandbox.telegram_format import parse_formatted
+        product = Product.get_by_id(1)
+        assert product.description == "Netflix &amp; Disney &lt;4K&gt; &gt; HD"
+        assert parse_formatted(product.description, "HTML").text == "Netflix & Disney <4K> > HD"
+        assert (product.sort_order, product.terms, product.photo_file_id, product.deleted_at) == (0, "", None, None)
+        line = StockLine.select().where(StockLine.state == "available").first()
+        StockLine.update(state="removed").where(StockLine.id == line.id).execute()
+        with pytest.raises(Exception, match="CHECK"):
+            StockLine.update(state="lost").where(StockLine.id == line.id).execute()
+    finally:
+        close_database()

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from quickcart import views
+from quickcart import richtext, views
 from quickcart.i18n import Speaker, catalogue, speaker
 from quickcart.models import BALANCE, CREDITED, PAID, PURCHASE, QRIS, TOPUP
 from quickcart.orders import Quote
@@ -29,20 +29,29 @@ def fake_order(**changes):
 ITEM = SimpleNamespace(product_name=NASTY, quantity=2, price_per_unit=25_000)
 USER = SimpleNamespace(name=NASTY, username=NASTY, id=1, bank_id=NASTY, is_reseller=True, account_balance=5,
                        email=NASTY, whatsapp_number=NASTY)
-PRODUCT = SimpleNamespace(name=NASTY, description=NASTY, stock_count=3, sold_count=1)
+# Descriptions and terms are stored as checked formatted text (quickcart.richtext).
+PRODUCT = SimpleNamespace(name=NASTY, description=richtext.escape(NASTY), terms=richtext.escape(NASTY), stock_count=3,
+                          sold_count=1)
+LONG_FORMATTED = "<b>Garansi</b> <i>30 hari</i> &amp; <a href=\"https://x.test/\">bantuan</a>. " * 60
 TRANSACTION = SimpleNamespace(account=NASTY, order_id=NASTY, amount=5, status=NASTY)
 ENTRY = SimpleNamespace(delta=-5000, reason="purchase", created_at=MOMENT)
 
 # Messages (Telegram HTML): each shows NASTY somewhere, exactly as typed (but those in NAMELESS).
 MESSAGES = {
     "welcome": lambda say: views.welcome(say, NASTY, NASTY),
+    "welcome_custom": lambda say: views.welcome(say, NASTY, NASTY, "<b>Halo {name}</b> di <i>{shop}</i> {other}"),
     "help_text": lambda say: views.help_text(say, NASTY, NASTY, 10),
+    "help_text_custom": lambda say: views.help_text(say, NASTY, NASTY, 10, "Belanja di {shop}: {minutes} menit"),
     "account": lambda say: views.account(say, USER, 3, 150_000),
     "products_title": lambda say: views.products_title(say, NASTY, 0, 3),
     "product_card": lambda say: views.product_card(say, PRODUCT, 50_000, 2, True),
     "product_card_sold_out": lambda say: views.product_card(say, SimpleNamespace(**{**PRODUCT.__dict__,
                                                                                     "stock_count": 0}),
                                                             50_000, 1, False),
+    "product_card_caption": lambda say: views.product_card(
+        say, SimpleNamespace(**{**PRODUCT.__dict__, "description": LONG_FORMATTED, "terms": LONG_FORMATTED}),
+        50_000, 1, False, limit=1024),
+    "terms": lambda say: views.terms(say, PRODUCT),
     "choose_payment": lambda say: views.choose_payment(say, NASTY, Quote(25_000, 2, 50_000, 660), 10, False),
     "qr_caption": lambda say: views.qr_caption(say, fake_order(), [ITEM]),
     "order_closed_caption": lambda say: views.order_closed_caption(say, fake_order(invoice_id=NASTY)),
@@ -58,6 +67,8 @@ MESSAGES = {
     "notice_error": lambda say: views.notice_error(say, NASTY, 3),
 }
 NAMELESS = {"balance_screen"}
+# Captions: Telegram refuses more than 1024 characters (as shown).
+CAPTIONS = {"product_card_caption"}
 
 # Buttons and button-press answers: plain, shown as typed.
 PLAIN = {
@@ -78,6 +89,7 @@ def speakers() -> list[Speaker]:
 def test_each_message_parses_as_telegram_html_and_shows_names_as_typed(name, say):
     parsed = parse_formatted(MESSAGES[name](say), "HTML")
     assert NASTY in parsed.text or name in NAMELESS
+    assert len(parsed.text) <= (1024 if name in CAPTIONS else 4096)
 
 
 @pytest.mark.parametrize("say", speakers(), ids=lambda say: say.language)
