@@ -77,7 +77,8 @@ def reset(admin_id: int, name: str) -> bool:
 
 
 def fill(template: str, **values: object) -> str:
-    """A custom formatted text with its placeholders filled, each value escaped; other braces stay as typed."""
+    """A custom formatted text with its placeholders filled, each value escaped (quotes too: a placeholder
+    may sit in a link's address); other braces stay as typed."""
     for placeholder, value in values.items():
-        template = template.replace("{" + placeholder + "}", html.escape(str(value), quote=False))
+        template = template.replace("{" + placeholder + "}", html.escape(str(value), quote=True))
     return template

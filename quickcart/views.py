@@ -18,14 +18,19 @@ def welcome(say: Speaker, name: str, shop: str, custom: str | None = None) -> st
     """The greeting: the admins' own text (:mod:`quickcart.storefront`) when they set one."""
     name = name or say.plain("start.default_name")
     if custom is not None:
-        return storefront.fill(custom, name=name, shop=shop)
+        return _within_a_message(say, storefront.fill(custom, name=name, shop=shop))
     return say("start.welcome", name=name, shop=shop)
 
 
 def help_text(say: Speaker, shop: str, contact: str, minutes: int, custom: str | None = None) -> str:
     text = (storefront.fill(custom, shop=shop, minutes=minutes) if custom is not None
             else say("start.help", shop=shop, minutes=minutes))
-    return text + (say("start.help_support", contact=contact) if contact else "")
+    return _within_a_message(say, text + (say("start.help_support", contact=contact) if contact else ""))
+
+
+def _within_a_message(say: Speaker, text: str) -> str:
+    """An admins' text, filled with a customer's long name many times over, still goes out (shortened)."""
+    return richtext.cut(text, MAX_TEXT, say.plain("shop.cut_mark"))
 
 
 def account(say: Speaker, user, orders_paid: int, spent: int) -> str:

@@ -124,6 +124,9 @@ def test_clearstock_asks_first_and_its_button_works_once_for_the_admin_who_asked
     greeting = other_admin.messages[-1]
     forged = other_admin.press_callback_data(greeting, data)
     assert other_admin.wait_for_answer(forged).text == button("gate.stale_button")
+    for forged_data in (data, encode("lines", product.id, 0)):  # a customer, too
+        forged = buyer.press_callback_data(buyer.messages[-1], forged_data)
+        assert buyer.wait_for_answer(forged).text == button("gate.stale_button")
     assert Product.get_by_id(product.id).stock_count == 5
 
     admin.press(question, button("btn.confirm_clear"))

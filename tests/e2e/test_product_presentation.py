@@ -28,6 +28,9 @@ def test_a_malformed_description_is_refused_at_editproduct_and_never_reaches_a_c
         expected = reason("admin.reason.description_format", problem=_format_problem(typed))
         answer = ask(admin, f"/editproduct {product.id} description={typed}", expected)
         assert why in answer.plain_text() and usage_of("editproduct") in answer.plain_text()
+    added = ask(admin, "/addproduct Spotify | Musik | 20000 | 18000 | Promo <b>hemat", reason(
+        "admin.reason.description_format", problem=_format_problem("<b>hemat")))
+    assert usage_of("addproduct") in added.plain_text()
     assert db_snapshot() == before
 
     customer = telegram.user(7301, "Budi")

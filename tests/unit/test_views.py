@@ -40,6 +40,7 @@ ENTRY = SimpleNamespace(delta=-5000, reason="purchase", created_at=MOMENT)
 MESSAGES = {
     "welcome": lambda say: views.welcome(say, NASTY, NASTY),
     "welcome_custom": lambda say: views.welcome(say, NASTY, NASTY, "<b>Halo {name}</b> di <i>{shop}</i> {other}"),
+    "welcome_custom_long_name": lambda say: views.welcome(say, NASTY * 4, NASTY, "{shop} <b>{name}</b> " * 400),
     "help_text": lambda say: views.help_text(say, NASTY, NASTY, 10),
     "help_text_custom": lambda say: views.help_text(say, NASTY, NASTY, 10, "Belanja di {shop}: {minutes} menit"),
     "account": lambda say: views.account(say, USER, 3, 150_000),
