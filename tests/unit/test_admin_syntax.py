@@ -4,6 +4,8 @@ import pytest
 
 from quickcart import admin_views
 from quickcart.admin_syntax import (
+    ProductText,
+    StorefrontEdit,
     UsageError,
     command_name,
     parse_add_balance,
@@ -12,9 +14,12 @@ from quickcart.admin_syntax import (
     parse_edit_pairs,
     parse_edit_product,
     parse_invoice,
+    parse_line_ids,
     parse_orders_count,
     parse_product_id,
+    parse_product_text,
     parse_set_role,
+    parse_set_text,
     parse_switch,
     split_command,
 )
@@ -135,3 +140,36 @@ def test_long_lists_are_split_between_lines_under_the_telegram_limit():
     messages = admin_views.split_for_telegram(SAY, lines)
     assert len(messages) > 1 and all(len(message) <= 4096 for message in messages)
     assert "\n".join(messages).split("\n") == lines
+
+
+def test_line_ids_are_read_by_spaces_or_commas_each_once():
+    assert parse_line_ids("delline", "12, #13 12\n14") == [12, 13, 14]
+    with pytest.raises(UsageError) as refused:
+        parse_line_ids("delline", " ".join(["1"] * 101))
+    assert refused.value.reason == "admin.reason.too_many_lines"
+
+
+def test_sort_and_terms_are_editable_fields():
+    assert parse_edit_pairs("sort=3 snk=Jangan <b>ganti</b> password=baru") == {
+        "sort_order": 3, "terms": "Jangan <b>ganti</b> password=baru"}
+    with pytest.raises(UsageError):
+        parse_edit_pairs("urutan=-1")
+
+
+def test_a_product_text_comes_below_the_command_or_off_removes_it():
+    assert parse_product_text("setterms", split_command("/setterms 3\nbaris 1\nbaris 2")) == ProductText(
+        3, "baris 1\nbaris 2")
+    assert parse_product_text("setterms", split_command("/setterms 3 OFF")) == ProductText(3, None)
+    with pytest.raises(UsageError):
+        parse_product_text("setterms", split_command("/setterms 3"))
+
+
+def test_settext_names_a_storefront_text_and_reset_is_a_word_of_its_own():
+    names = ("welcome", "help")
+    assert parse_set_text(split_command("/settext"), names) == StorefrontEdit(None, None)
+    assert parse_set_text(split_command("/settext Welcome\nHalo\n{name}"), names) == StorefrontEdit(
+        "welcome", "Halo\n{name}")
+    assert parse_set_text(split_command("/settext help reset"), names) == StorefrontEdit("help", None, reset=True)
+    assert parse_set_text(split_command("/settext help"), names) == StorefrontEdit("help", None)
+    with pytest.raises(UsageError):
+        parse_set_text(split_command("/settext footer x"), names)

@@ -13,8 +13,9 @@ import pytest
 from quickcart import admin_views
 from quickcart.admin_syntax import Term
 from quickcart.broadcast import Tally
+from quickcart.richtext import FormatError
 from quickcart.sandbox.telegram_format import parse_formatted
-from quickcart.stock import ImportResult, StockCounts
+from quickcart.stock import ImportResult, LinePage, ListedLine, Refusal, Removal, StockCounts
 from tests.admin_words import SAY, says
 
 NASTY = "<b>Tom & Jerry</b> <script> 5 > 3 &amp; _under_ *star*"
@@ -69,6 +70,19 @@ CALLS = [
     lambda: admin_views.broadcast_progress(SAY, Tally(2, 3, 4, 5)),
     lambda: admin_views.broadcast_finished(SAY, Tally(10, 7, 2, 1), 75.0, stopped=True),
     lambda: SAY("admin.broadcast.refused", reason=NASTY),
+    lambda: admin_views.usage(SAY, "editproduct", "admin.reason.description_format",
+                              {"problem": FormatError("admin.format.unknown_tag", tag=NASTY, allowed=NASTY)}),
+    lambda: admin_views.line_page(SAY, PRODUCT, LinePage([ListedLine(12, ("<", "&"), WHEN), ListedLine(13, None, WHEN)],
+                                                         0, 3, 50)),
+    lambda: admin_views.line_page(SAY, PRODUCT, LinePage([], 0, 1, 0)),
+    lambda: admin_views.lines_removed(SAY, Removal([1, 2], [Refusal(3, "reserved", NASTY), Refusal(4, "sold", NASTY),
+                                                            Refusal(5, "missing"), Refusal(6, "removed")]))[0],
+    lambda: SAY("admin.lines.replaced", old=1, new=2, first="<", last="&"),
+    lambda: SAY("admin.lines.clear_question", id=3, name=NASTY, count=4),
+    lambda: SAY("admin.product.delete_question", id=3, name=NASTY, available=4, sold=2),
+    lambda: SAY("admin.product.category_renamed", old=NASTY, new=NASTY, count=2),
+    lambda: admin_views.storefront_texts(SAY, {"welcome": True, "help": False}),
+    lambda: admin_views.storefront_text(SAY, "welcome", NASTY, True),
 ]
 
 
