@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -168,6 +168,67 @@ class FaultInjector:
         return None
 
 
+TOKEN_BUCKET = "token_bucket"
+SLIDING_WINDOW = "sliding_window"
+
+
+@dataclass(frozen=True)
+class LimitModel:
+    """One reading of Telegram's flood limits, which Telegram does not publish.
+
+    Each limit (the bot's and each chat's) is either a token bucket (``rate`` a
+    second, bursts up to ``burst``) or a sliding window (at most ``burst`` sends in
+    any ``burst / rate`` seconds: the same long-run rate, with no burst carried over
+    from an idle spell into a busy one). Each time a limit is hit within
+    ``escalation_memory`` seconds of the last time, ``retry_after`` is multiplied by
+    ``escalation`` once more (up to ``max_retry_after``), as Telegram does to bots
+    that keep hitting its limits.
+    """
+
+    name: str
+    kind: str = TOKEN_BUCKET  # the bot-wide limit
+    global_rate: float = 30.0
+    global_burst: int = 30
+    chat_kind: str = TOKEN_BUCKET
+    chat_rate: float = 1.0
+    chat_burst: int = 5
+    escalation: float = 1.0
+    escalation_memory: float = 60.0
+    max_retry_after: int = 300
+
+    def __post_init__(self) -> None:
+        for kind in (self.kind, self.chat_kind):
+            if kind not in (TOKEN_BUCKET, SLIDING_WINDOW):
+                raise ValueError(f"unknown limit kind {kind!r}")
+        if min(self.global_rate, self.chat_rate) <= 0 or min(self.global_burst, self.chat_burst) < 1:
+            raise ValueError("rates must be positive and bursts at least 1")
+        if self.escalation < 1 or self.max_retry_after < 1:
+            raise ValueError("escalation must be at least 1 and max_retry_after at least 1 s")
+
+    def describe(self) -> str:
+        def one(kind: str, rate: float, burst: int) -> str:
+            if kind == SLIDING_WINDOW:
+                return f"{burst} in any {burst / rate:g} s"
+            return f"{rate:g}/s, burst {burst}"
+        text = (f"bot {one(self.kind, self.global_rate, self.global_burst)}; "
+                f"chat {one(self.chat_kind, self.chat_rate, self.chat_burst)}")
+        if self.escalation > 1:
+            text += (f"; retry_after ×{self.escalation:g} per repeat within {self.escalation_memory:g} s "
+                     f"(up to {self.max_retry_after} s)")
+        return text
+
+
+# What the stand-in enforced from the start: 30/s with a full second of burst, 1/s a chat with a burst of 5.
+DEFAULT_LIMITS = LimitModel("default")
+# The strictest reading that still fits Telegram's FAQ ("about 30 messages per second", "avoid more than
+# one message per second in a chat; short bursts are allowed"): any sliding second holds at most 30,
+# a chat's burst is 3, and retry_after doubles for a bot that keeps coming back.
+STRICT_LIMITS = LimitModel("strict", kind=SLIDING_WINDOW, global_rate=30.0, global_burst=30,
+                           chat_kind=TOKEN_BUCKET, chat_rate=1.0, chat_burst=3,
+                           escalation=2.0, escalation_memory=60.0, max_retry_after=60)
+LIMIT_MODELS = {model.name: model for model in (DEFAULT_LIMITS, STRICT_LIMITS)}
+
+
 class _TokenBucket:
     def __init__(self, rate: float, capacity: int, now: float) -> None:
         self.rate = rate
@@ -176,25 +237,49 @@ class _TokenBucket:
         self.updated = now
 
     def wait_time(self, now: float) -> float:
-        """Seconds until a token is available (0 when one is available now)."""
+        """Seconds until a send is allowed (0 when one is allowed now)."""
         self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
         self.updated = now
         return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
 
+    def take(self, now: float) -> None:
+        self.tokens -= 1
+
+
+class _SlidingWindow:
+    """At most ``limit`` sends in any ``window`` seconds (a send at exactly ``window`` after
+    another no longer shares its window)."""
+
+    def __init__(self, rate: float, limit: int, now: float) -> None:
+        self.limit = limit
+        self.window = limit / rate
+        self.sent: deque[float] = deque()
+
+    def wait_time(self, now: float) -> float:
+        while self.sent and self.sent[0] <= now - self.window:
+            self.sent.popleft()
+        return 0.0 if len(self.sent) < self.limit else self.sent[0] + self.window - now
+
+    def take(self, now: float) -> None:
+        self.sent.append(now)
+
+
+_LIMITERS = {TOKEN_BUCKET: _TokenBucket, SLIDING_WINDOW: _SlidingWindow}
+
 
 class FloodControl:
-    """Telegram's send limits (a global and a per-chat token bucket) and the retry_after
-    windows announced by every 429, which a well-behaved bot waits out."""
+    """Telegram's send limits (the bot's and each chat's, as :class:`LimitModel` reads them)
+    and the retry_after windows announced by every 429, which a well-behaved bot waits out."""
 
-    def __init__(self, global_rate: float, global_burst: int, chat_rate: float, chat_burst: int) -> None:
-        self.global_rate = global_rate
-        self.global_burst = global_burst
-        self.chat_rate = chat_rate
-        self.chat_burst = chat_burst
-        self._global: _TokenBucket | None = None
-        self._chats: dict[int | None, _TokenBucket] = {}
+    def __init__(self, model: LimitModel = DEFAULT_LIMITS) -> None:
+        self.model = model
+        self._global: _TokenBucket | _SlidingWindow | None = None
+        self._chats: dict[int | None, _TokenBucket | _SlidingWindow] = {}
         self._global_window_end = 0.0
         self._chat_window_end: dict[int, float] = {}
+        self._strikes = 0  # 429s for hitting a limit, each within escalation_memory of the last
+        self._last_strike = -math.inf
+        self.longest_retry_after = 0
 
     def open_window(self, chat_id: int | None, retry_after: int, now: float) -> None:
         """Remember a 429 we answered: scoped to its chat, or global when it had none."""
@@ -210,17 +295,27 @@ class FloodControl:
         return max(1, math.ceil(end - now)) if end > now else 0
 
     def admit(self, chat_id: int | None, now: float) -> int:
-        """Take a token from both buckets, or return the retry_after to answer with (tokens untouched)."""
+        """Count the send against both limits, or return the retry_after to answer with (nothing counted)."""
+        model = self.model
         if self._global is None:
-            self._global = _TokenBucket(self.global_rate, self.global_burst, now)
+            self._global = _LIMITERS[model.kind](model.global_rate, model.global_burst, now)
         chat = self._chats.get(chat_id)
         if chat is None:
-            chat = self._chats[chat_id] = _TokenBucket(self.chat_rate, self.chat_burst, now)
+            chat = self._chats[chat_id] = _LIMITERS[model.chat_kind](model.chat_rate, model.chat_burst, now)
         global_wait, chat_wait = self._global.wait_time(now), chat.wait_time(now)
         if global_wait or chat_wait:
-            retry_after = max(1, math.ceil(max(global_wait, chat_wait)))
+            retry_after = self._escalate(max(1, math.ceil(max(global_wait, chat_wait))), now)
             self.open_window(None if global_wait >= chat_wait else chat_id, retry_after, now)
             return retry_after
-        self._global.tokens -= 1
-        chat.tokens -= 1
+        self._global.take(now)
+        chat.take(now)
         return 0
+
+    def _escalate(self, retry_after: int, now: float) -> int:
+        """A longer wait for a bot that hit the limits again soon after the last time."""
+        self._strikes = self._strikes + 1 if now - self._last_strike <= self.model.escalation_memory else 0
+        self._last_strike = now
+        longer = retry_after * self.model.escalation ** self._strikes
+        retry_after = min(self.model.max_retry_after, max(retry_after, math.ceil(longer)))
+        self.longest_retry_after = max(self.longest_retry_after, retry_after)
+        return retry_after

@@ -11,8 +11,11 @@ It is a real HTTP server, so the real bot runs against it unchanged::
 
 Requests are answered the way Telegram answers them, including its validation (HTML
 entities, keyboard rules, length limits, edits that change nothing), its flood limits
-(``enforce_limits``) and long polling with redelivery of unconfirmed updates. Faults can
-be injected per method and chat (:class:`~quickcart.sandbox.telegram_limits.FaultInjector`).
+(``enforce_limits``, read as ``limits``: :data:`~quickcart.sandbox.telegram_limits.DEFAULT_LIMITS`
+or the stricter :data:`~quickcart.sandbox.telegram_limits.STRICT_LIMITS`, or any
+:class:`~quickcart.sandbox.telegram_limits.LimitModel`) and long polling with redelivery of
+unconfirmed updates. Faults can be injected per method and chat
+(:class:`~quickcart.sandbox.telegram_limits.FaultInjector`).
 
 This module is the HTTP side; the state and the Bot API methods are in ``telegram_api``,
 the simulated users in ``telegram_users``, Telegram's text and keyboard rules in
@@ -36,10 +39,12 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from quickcart.sandbox.telegram_api import Params, TelegramBackend, Upload
 from quickcart.sandbox.telegram_format import ApiError, bad_request
 from quickcart.sandbox.telegram_limits import (
+    DEFAULT_LIMITS,
     SEND_METHODS,
     FaultInjector,
     FiredFault,
     FloodControl,
+    LimitModel,
     RequestRecord,
     StandInStats,
     too_many_requests,
@@ -47,8 +52,8 @@ from quickcart.sandbox.telegram_limits import (
 from quickcart.sandbox.telegram_model import CallbackAnswer, Chat, Message
 from quickcart.sandbox.telegram_users import FakeUser
 
-__all__ = ["TelegramStandIn", "FakeUser", "Message", "Chat", "CallbackAnswer", "FaultInjector", "RequestRecord",
-           "StandInStats"]
+__all__ = ["TelegramStandIn", "FakeUser", "Message", "Chat", "CallbackAnswer", "FaultInjector", "LimitModel",
+           "RequestRecord", "StandInStats"]
 
 T = TypeVar("T")
 
@@ -64,13 +69,12 @@ class TelegramStandIn:
 
     def __init__(self, token: str = "123456:TEST-TOKEN", host: str = "127.0.0.1", port: int = 0,
                  bot_id: int = 123456, bot_username: str = "quickcart_test_bot", enforce_limits: bool = False,
-                 global_rate: float = 30.0, global_burst: int = 30, chat_rate: float = 1.0, chat_burst: int = 5,
-                 bot_name: str = "QuickCart") -> None:
+                 limits: LimitModel = DEFAULT_LIMITS, bot_name: str = "QuickCart") -> None:
         self.token = token
         self.enforce_limits = enforce_limits  # Telegram's flood limits on sends; may be toggled while running
         self.stats = StandInStats()
         self.faults = FaultInjector()
-        self.flood = FloodControl(global_rate, global_burst, chat_rate, chat_burst)
+        self.flood = FloodControl(limits)
         self.request_log: deque[RequestRecord] = deque(maxlen=REQUEST_LOG_SIZE)
         self._backend = TelegramBackend(bot_id, bot_username, bot_name, self.stats)
         self.faults.on_outage = self._backend.interrupt_polls
@@ -129,6 +133,17 @@ class TelegramStandIn:
         return self.base_url + "/file/bot{0}/{1}"
 
     # --- test-facing API ------------------------------------------------------------------
+
+    @property
+    def limits(self) -> LimitModel:
+        """How the flood limits are read (enforced only while ``enforce_limits`` is on)."""
+        return self.flood.model
+
+    @limits.setter
+    def limits(self, model: LimitModel) -> None:
+        """Switch to another reading of the limits, starting afresh (announced windows are forgotten)."""
+        with self._backend.cond:
+            self.flood = FloodControl(model)
 
     def user(self, user_id: int, first_name: str = "Budi", username: str | None = None, last_name: str | None = None,
              language_code: str | None = "id") -> FakeUser:

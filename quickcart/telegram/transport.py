@@ -6,7 +6,10 @@ part of QuickCart is paced and retried in one place:
 
 - messages (``send*``, copy, forward) are paced by :class:`Pacer` to
   Telegram's global and per-chat limits;
-- 429 pauses all sends for ``retry_after`` and retries the call;
+- a 429 is fed to the pacer, which pauses the whole bot for ``retry_after``
+  and slows down (see ``pacing``); the call is retried after the pause.
+  Calls that are not paced (edits, button answers) wait the pause out too,
+  so no call goes inside a window Telegram has announced;
 - 5xx answers and dropped or refused connections are retried with
   exponential backoff and jitter. Both almost always mean the request was
   not acted on (a stale keep-alive connection is the common case), so the
@@ -148,7 +151,10 @@ class TelegramTransport:
         while True:
             attempt += 1
             if paced:
-                self.pacer.wait(chat_id)
+                sent_at = self.pacer.wait(chat_id)
+            else:
+                self.pacer.wait_out_pause()
+                sent_at = self.pacer.now()
             try:
                 response = self._session.request(method, url, params=params, files=files,
                                                  timeout=timeout or (CONNECT_TIMEOUT, READ_TIMEOUT),
@@ -170,11 +176,12 @@ class TelegramTransport:
             if response.status_code == 429:
                 self.health.record(True)
                 retry_after = _retry_after(response)
-                self.pacer.pause(retry_after)
+                self.pacer.throttled(retry_after, sent_at)
                 with self.health.lock:
                     self.health.throttled_429 += 1
                 waits_429 += 1
-                log.warning("telegram 429 on %s; pausing sends %.1fs", api_method, retry_after)
+                log.warning("telegram 429 on %s; pausing sends %.1fs, then %.1f messages/s",
+                            api_method, retry_after, self.pacer.rate())
                 if waits_429 > self._max_429_waits:
                     return response
                 attempt -= 1  # a 429 is a delay, not a failure of the call

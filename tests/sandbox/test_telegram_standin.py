@@ -15,7 +15,7 @@ import telebot
 from telebot import apihelper, types
 from telebot.apihelper import ApiTelegramException
 
-from quickcart.sandbox.telegram_server import TelegramStandIn
+from quickcart.sandbox.telegram_server import LimitModel, TelegramStandIn
 
 CHAT = 1001
 
@@ -415,7 +415,8 @@ def test_a_429_fault_carries_retry_after_and_ignoring_it_is_counted(telegram, bo
 
 
 def test_flood_limits_answer_429_until_the_announced_window_passes(bot):
-    limited = TelegramStandIn(enforce_limits=True, chat_rate=1.0, chat_burst=3, global_rate=1000, global_burst=1000)
+    limited = TelegramStandIn(enforce_limits=True,
+                              limits=LimitModel("test", global_rate=1000, global_burst=1000, chat_burst=3))
     with limited:
         apihelper.API_URL = limited.api_url
         limited.user(CHAT).send_text("/start")
