@@ -39,6 +39,7 @@ from quickcart.db import close_database, database, open_database  # noqa: E402
 from quickcart.migrations import migrate  # noqa: E402
 from quickcart.sandbox.launcher import ShopProcess  # noqa: E402
 from quickcart.sandbox.pakasir_server import PakasirStandIn  # noqa: E402
+from quickcart.sandbox.telegram_limits import DEFAULT_LIMITS, LIMIT_MODELS, LimitModel  # noqa: E402
 from quickcart.sandbox.telegram_server import TelegramStandIn  # noqa: E402
 
 TOKEN = "7000001:BENCHtokenQuickCart-abcdefghijklmn"
@@ -181,16 +182,17 @@ def new_workdir(name: str) -> Path:
 
 
 class Harness:
-    """Telegram (enforcing its flood limits) and Pakasir stand-ins, and one QuickCart process.
+    """Telegram (enforcing its flood limits, read as ``limits``) and Pakasir stand-ins, and one QuickCart process.
 
     The database is bound in this process too (``quickcart.db.database``), for
     seeding and for reading rows; only one harness may be open at a time.
     """
 
     def __init__(self, name: str, overrides: dict[str, dict[str, object]] | None = None,
-                 workdir: Path | None = None, enforce_limits: bool = True, admin: bool = True):
+                 workdir: Path | None = None, enforce_limits: bool = True, admin: bool = True,
+                 limits: LimitModel = DEFAULT_LIMITS):
         self.workdir = workdir or new_workdir(name)
-        self.telegram = TelegramStandIn(token=TOKEN, enforce_limits=enforce_limits).start()
+        self.telegram = TelegramStandIn(token=TOKEN, enforce_limits=enforce_limits, limits=limits).start()
         self.pakasir = PakasirStandIn(project="toko-bench", api_key=API_KEY).start()
         self.pakasir.webhook_timeout = 30.0
         self.shop = ShopProcess(self.workdir, self.telegram, self.pakasir,
@@ -296,6 +298,16 @@ def time_calls(func: Callable[[], object], count: int) -> list[float]:
         func()
         samples.append(time.perf_counter() - started)
     return samples
+
+
+def limit_models(names: str) -> list[LimitModel]:
+    """``default``, ``strict`` or ``both`` (``--limits``) as the stand-in's limit models."""
+    if names == "both":
+        return list(LIMIT_MODELS.values())
+    try:
+        return [LIMIT_MODELS[name.strip()] for name in names.split(",")]
+    except KeyError as exc:
+        raise SystemExit(f"unknown limit model {exc}; known: {', '.join(LIMIT_MODELS)} or both") from None
 
 
 def bench_command(script: str, *args: str) -> str:
