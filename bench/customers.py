@@ -46,7 +46,8 @@ def _listing_has(name: str) -> Callable[[Message, str], bool]:
     return lambda message, text: any(name in label for label in message.button_texts())
 
 
-def purchase_steps(product_name: str, category: str | None = None) -> list[Step]:
+def purchase_steps(product_name: str, category: str | None = None, think: float = 0.0) -> list[Step]:
+    """The way from /start to the QR photo; ``think``: seconds on each screen before the next step."""
     steps = [
         Step("/start", lambda j: j.user.send_text("/start"), lambda m, t: "Selamat datang" in t, "sendMessage"),
         Step("Produk", lambda j: j.user.tap_keyboard(texts.BTN_PRODUCTS),
@@ -63,6 +64,8 @@ def purchase_steps(product_name: str, category: str | None = None) -> list[Step]
         Step("QRIS", lambda j: j.user.press(j.last, texts.BTN_PAY_QRIS), lambda m, t: m.kind == "photo",
              "sendPhoto"),
     ]
+    for step in steps[1:]:
+        step.think = think
     return steps
 
 
