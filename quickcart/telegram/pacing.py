@@ -8,25 +8,28 @@ a longer ``retry_after`` each time. So the pacer assumes the strictest
 reading that still fits the FAQ, and learns from every 429:
 
 - **A hard cap**: never more than ``cap`` (30) sends in any sliding
-  ``window`` (1 s) bot-wide, counted on a log of the last 30 send times.
+  ``window`` (1 s) bot-wide, as Telegram counts them. Telegram counts a
+  request when it arrives, which we never see: it is some moment between
+  our sending it and its answer coming back, and the delay varies (a few ms
+  here, tens over the internet). So a send counts against the cap from the
+  moment it goes until ``window`` after its answer, and one still without
+  an answer counts all along: the cap holds however the requests are
+  delayed, at the price of the round trip (30 in 1 s + RTT).
 - **A smooth bot-wide pace** inside it: a GCRA ("generic cell rate") schedule
   of ``rate`` a second with a burst of ``burst``. With ``burst + rate·window
-  ≤ cap`` (2 + 28 ≤ 30 by default) the cap never has to step in, and evenly
-  spaced sends leave slack in every second, so the jitter a request picks up
-  on its way (a few ms, sometimes tens) does not push a 31st into Telegram's
-  second even when its window is a sliding one. (Bursts that meet the cap,
-  30 at once and then nothing for a second, would turn every bit of jitter
-  into a 429.)
+  ≤ cap`` (2 + 28 ≤ 30 by default) the cap seldom has to step in.
 - **A small per-chat burst**: a chat gets ``chat_burst`` (3) messages at once,
-  then one every ``chat_interval`` (1.05 s: a little over a second, for the
-  same jitter).
+  then one every ``chat_interval`` (1.05 s), counted from when each answer
+  came back, for the same reason.
 - **Adaptive (AIMD)**: a 429 pauses the whole bot for ``retry_after``
   (Telegram does not say whether the chat's limit or the bot's was hit, so
-  the safe reading is the bot's); the rate is multiplied by ``decrease`` and
-  both bursts drop to one. When the pause ends the rate climbs back by
-  ``recovery`` messages a second every second, and the bursts return once it
-  is back at ``rate``. 429s answering sends made before the last cut are the
-  same episode and do not cut again.
+  the safe reading is the bot's); the rate is multiplied by ``decrease``, the
+  bot-wide burst drops to one and a chat's to one less (but at least two, so
+  a /start's sticker and greeting still go together and the senders that
+  post them, one chat at a time, are not held a second per customer). When
+  the pause ends the rate climbs back by ``recovery`` messages a second every
+  second, and the bursts return once it is back at ``rate``. 429s answering
+  sends made before the last cut are the same episode and do not cut again.
 
 Every slot is taken at the moment of sending, for the bot and for the chat
 together: a message held back by its own chat (the fifth notice to one admin
@@ -101,24 +104,30 @@ class PacingPolicy:
 
 @dataclass(eq=False)
 class Ticket:
-    """One message waiting for its slot."""
+    """One message: waiting for its slot, then sent, then answered."""
 
     chat_id: int | None
     priority: int
     arrival: int
     granted_at: float | None = None
+    answered_at: float | None = None
 
     @property
     def rank(self) -> tuple[int, int]:
         return self.priority, self.arrival
 
+    @property
+    def counted_until(self) -> float:
+        """Telegram may count this send at any moment up to its answer (unknown while none came)."""
+        return math.inf if self.answered_at is None else self.answered_at
+
 
 class Pacer:
     """Decides when each message may go; see the module doc.
 
-    :meth:`wait` is what senders call. :meth:`submit`, :meth:`grant` and
-    :meth:`next_opening` drive the same schedule step by step, for tests
-    with a fake clock.
+    :meth:`sending` is what senders use. :meth:`submit`, :meth:`grant`,
+    :meth:`answered` and :meth:`next_opening` drive the same schedule step by
+    step, for tests with a fake clock.
     """
 
     def __init__(self, policy: PacingPolicy | None = None, max_chats: int = 50_000,
@@ -128,7 +137,9 @@ class Pacer:
         self._cond = threading.Condition()
         self._waiting: list[Ticket] = []
         self._arrivals = itertools.count()
-        self._recent: deque[float] = deque(maxlen=self.policy.cap)  # the last ``cap`` send times
+        # The latest sends, answered or not. Twice the cap: a send made long ago whose answer came
+        # late may still count while ``cap`` newer ones have come and gone.
+        self._recent: deque[Ticket] = deque(maxlen=2 * self.policy.cap)
         self._tat = -math.inf  # GCRA: the theoretical arrival time of the next bot-wide message
         # Only chats with a schedule still in the future matter; older ones are
         # equivalent to a fresh schedule, so the map is trimmed to stay bounded.
@@ -141,8 +152,10 @@ class Pacer:
 
     # --- what senders call ----------------------------------------------------------------
 
-    def wait(self, chat_id: int | None, priority: int | None = None) -> float:
-        """Block until this message may go; return the moment (on the pacer's clock) it was let go."""
+    @contextlib.contextmanager
+    def sending(self, chat_id: int | None, priority: int | None = None) -> Iterator[float]:
+        """Block until this message may go, then send it inside the block (which ends when the
+        answer is in, or the request failed). Yields the moment, on the pacer's clock, it was let go."""
         with self._cond:
             ticket = self._submit(chat_id, current_priority() if priority is None else priority)
             try:
@@ -157,7 +170,10 @@ class Pacer:
                     self._waiting.remove(ticket)
                     self._cond.notify_all()
                 raise
-            return ticket.granted_at
+        try:
+            yield ticket.granted_at
+        finally:
+            self.answered(ticket)
 
     def throttled(self, retry_after: float, sent_at: float | None = None) -> None:
         """Telegram answered 429 to a request made at ``sent_at``: pause every send and slow down.
@@ -221,6 +237,17 @@ class Pacer:
                 self._cond.notify_all()
             return ticket
 
+    def answered(self, ticket: Ticket) -> None:
+        """The answer to a sent message is in (or its request failed)."""
+        with self._cond:
+            now = self._clock()
+            ticket.answered_at = now
+            if ticket.chat_id is not None:
+                # The chat's next slots count from the answer, not from the send.
+                tat = self._chats.pop(ticket.chat_id, -math.inf)
+                self._chats[ticket.chat_id] = max(tat, now + self.policy.chat_interval)
+            self._cond.notify_all()
+
     def next_opening(self) -> float:
         """The earliest moment :meth:`grant` may let a queued message go (inf when none is queued)."""
         with self._cond:
@@ -244,7 +271,7 @@ class Pacer:
         ticket = min(ready, key=lambda t: t.rank)
         self._waiting.remove(ticket)
         self._tat = max(self._tat, now) + 1.0 / self._rate(now)
-        self._recent.append(now)
+        self._recent.append(ticket)
         if ticket.chat_id is not None:
             tat = self._chats.pop(ticket.chat_id, -math.inf)
             self._chats[ticket.chat_id] = max(tat, now) + self.policy.chat_interval
@@ -260,8 +287,10 @@ class Pacer:
     def _bot_opens(self, now: float) -> float:
         interval = 1.0 / self._rate(now)
         opens = max(self._paused_until, self._tat - (self._burst(now) - 1) * interval)
-        if len(self._recent) == self.policy.cap:
-            opens = max(opens, self._recent[0] + self.policy.window)
+        if len(self._recent) >= self.policy.cap:
+            # Room for one more once all but cap - 1 of the latest sends are a window past their answers.
+            until = sorted(ticket.counted_until for ticket in self._recent)
+            opens = max(opens, until[len(until) - self.policy.cap] + self.policy.window)
         return opens
 
     def _chat_opens(self, chat_id: int | None, now: float) -> float:
@@ -280,7 +309,7 @@ class Pacer:
         return self.policy.burst if self._recovered(now) else 1
 
     def _chat_burst(self, now: float) -> int:
-        return self.policy.chat_burst if self._recovered(now) else 1
+        return self.policy.chat_burst if self._recovered(now) else max(1, min(2, self.policy.chat_burst - 1))
 
     def _trim(self, now: float) -> None:
         while len(self._chats) > self._max_chats:

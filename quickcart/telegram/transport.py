@@ -150,15 +150,14 @@ class TelegramTransport:
         waits_429 = 0
         while True:
             attempt += 1
-            if paced:
-                sent_at = self.pacer.wait(chat_id)
-            else:
-                self.pacer.wait_out_pause()
-                sent_at = self.pacer.now()
             try:
-                response = self._session.request(method, url, params=params, files=files,
-                                                 timeout=timeout or (CONNECT_TIMEOUT, READ_TIMEOUT),
-                                                 proxies=proxies)
+                if paced:
+                    with self.pacer.sending(chat_id) as sent_at:
+                        response = self._send(method, url, params, files, timeout, proxies)
+                else:
+                    self.pacer.wait_out_pause()
+                    sent_at = self.pacer.now()
+                    response = self._send(method, url, params, files, timeout, proxies)
             except requests.exceptions.ReadTimeout:
                 self.health.record(False, "read timeout")
                 if not repeatable or attempt >= self._max_attempts:
@@ -194,6 +193,11 @@ class TelegramTransport:
                 continue
             self.health.record(True)
             return response
+
+    def _send(self, method: str, url: str, params: dict[str, Any] | None, files: dict[str, Any] | None,
+              timeout: Any, proxies: Any) -> requests.Response:
+        return self._session.request(method, url, params=params, files=files,
+                                     timeout=timeout or (CONNECT_TIMEOUT, READ_TIMEOUT), proxies=proxies)
 
     def _backoff(self, api_method: str, attempt: int, reason: str) -> None:
         delay = min(self._max_backoff, self._base_backoff * 2 ** (attempt - 1))

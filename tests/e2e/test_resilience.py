@@ -195,7 +195,8 @@ def test_a_banned_user_gets_one_short_notice_and_nothing_else(shop, telegram):
         omar.send_text(text)
     answer = omar.wait_for_answer(omar.press(card, button("btn.buy")))
     telegram.wait_until(lambda: ProcessedUpdate.select().count() == handled + 5, what="all five handled")
-    after = telegram.chat(omar.id).bot_messages()[before:]
+    # The notice is the chat's fourth message in a second or so: it waits for the chat's pace.
+    after = telegram.wait_until(lambda: telegram.chat(omar.id).bot_messages()[before:], what="the notice")
     assert [m.plain_text() for m in after] == [says("gate.banned")]
     assert answer.text == button("gate.banned")
     assert Order.select().count() == 0

@@ -24,11 +24,13 @@ def clock():
 
 
 def drain(pacer: Pacer, clock: Clock, until: float = math.inf) -> list[tuple[float, object]]:
-    """Let every queued message go as early as the pacer allows; (time, ticket) in sending order."""
+    """Let every queued message go as early as the pacer allows, each answered at once;
+    (time, ticket) in sending order."""
     sent = []
     while clock.now <= until:
         ticket = pacer.grant()
         if ticket is not None:
+            pacer.answered(ticket)
             sent.append((clock.now, ticket))
             continue
         opening = pacer.next_opening()
@@ -50,9 +52,13 @@ def most_in_any_window(times: list[float], window: float) -> int:
     return most
 
 
-def send_now(pacer: Pacer, clock: Clock, chat_id: int | None = None) -> None:
+def send_now(pacer: Pacer, clock: Clock, chat_id: int | None = None, answer: bool = True):
     pacer.submit(chat_id)
-    assert pacer.grant() is not None, f"a message to {chat_id} could not go at {clock.now}"
+    ticket = pacer.grant()
+    assert ticket is not None, f"a message to {chat_id} could not go at {clock.now}"
+    if answer:
+        pacer.answered(ticket)
+    return ticket
 
 
 # --- the hard cap and the bot-wide pace -------------------------------------------------------
@@ -75,6 +81,18 @@ def test_the_cap_holds_even_when_rate_and_burst_would_allow_more(clock):
         pacer.submit(chat)
     times = [moment for moment, _ in drain(pacer, clock)]
     assert most_in_any_window(times, 1.0) == 30
+
+
+def test_a_send_counts_against_the_cap_until_a_second_after_its_answer(clock):
+    pacer = Pacer(PacingPolicy(cap=1, rate=100, burst=1), clock=clock)  # one send in any second
+    slow = send_now(pacer, clock, 1, answer=False)  # Telegram counts it when it arrives: any moment until the answer
+    clock.now += 5
+    pacer.submit(2)
+    assert pacer.grant() is None, "the first may not have arrived yet"
+    pacer.answered(slow)
+    assert pacer.next_opening() == clock.now + 1.0
+    clock.now += 1.0
+    assert pacer.grant() is not None
 
 
 def test_the_cap_holds_across_pauses_cuts_and_recovery(clock):
@@ -119,9 +137,11 @@ def test_a_message_that_waited_for_the_bot_does_not_overrun_its_chats_burst(cloc
     pacer.throttled(retry_after=5, sent_at=clock.now)
     for _ in range(4):
         pacer.submit(7)
+    resumes = pacer.paused_until()
     sent = [moment for moment, _ in drain(pacer, clock)]
-    # Counted from when they went, not from when they queued: after a 429 a chat gets one at a time.
-    assert all(b - a >= 1.05 - 1e-9 for a, b in itertools.pairwise(sent))
+    # Counted from when they went, not from when they queued: after a 429 a chat's burst is two
+    # (the second waits only for the bot-wide pace, now 19.6 a second with no burst).
+    assert [round(moment - resumes, 3) for moment in sent] == [0, round(1 / 19.6, 3), 1.05, 2.1]
 
 
 def test_chat_schedules_stay_bounded(clock):
@@ -157,17 +177,17 @@ def test_a_broadcast_goes_on_only_in_the_slots_customers_leave(clock):
     assert order == [NORMAL] * 20 + [BULK] * 100
 
 
-def test_wait_blocks_senders_in_priority_order():
+def test_senders_block_and_go_in_priority_order():
     pacer = Pacer(PacingPolicy(rate=5, burst=1))  # 200 ms a slot: all queue before the next opens
     order: list[str] = []
     lock = threading.Lock()
 
     def send(name, priority):
-        pacer.wait(None, priority)
-        with lock:
+        with pacer.sending(None, priority), lock:
             order.append(name)
 
-    pacer.wait(None)  # the budget is spent
+    with pacer.sending(None):  # the budget is spent
+        pass
     queued = [threading.Thread(target=send, args=(f"bulk{i}", BULK)) for i in range(2)]
     queued += [threading.Thread(target=send, args=(f"normal{i}", NORMAL)) for i in range(2)]
     for thread in queued:
@@ -200,11 +220,11 @@ def test_a_429_cuts_rate_and_bursts_which_climb_back_slowly_after_the_pause(cloc
     pacer.throttled(retry_after=2, sent_at=clock.now)
     cut_at = clock.now
 
-    assert pacer.rate() == pytest.approx(28 * 0.7) and pacer.bursts() == (1, 1)
+    assert pacer.rate() == pytest.approx(28 * 0.7) and pacer.bursts() == (1, 2)
     clock.now = cut_at + 2  # the pause is over: climbing starts now
     assert pacer.rate() == pytest.approx(19.6)
     clock.now += 10
-    assert pacer.rate() == pytest.approx(24.6) and pacer.bursts() == (1, 1)
+    assert pacer.rate() == pytest.approx(24.6) and pacer.bursts() == (1, 2)
     clock.now += (28 - 24.6) / 0.5 + 0.001
     assert pacer.rate() == 28 and pacer.bursts() == (2, 3)
     clock.now += 100
