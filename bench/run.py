@@ -25,11 +25,6 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 
-import big_shop
-import broadcast
-import ceilings
-import checkout_and_payment
-import storm
 from common import ROOT, Report, Row, limit_models, machine_info, new_workdir, print_report
 
 from quickcart.sandbox.telegram_limits import LIMIT_MODELS, LimitModel
@@ -172,22 +167,28 @@ def main() -> int:
     code = code_state()  # before the run: the shop processes load the code as it is now
     started = time.monotonic()
 
+    # Each part is imported only when it runs, so that one that is broken does not stop the others.
     if "ceilings" in parts:
+        import ceilings
         print("== ceilings", flush=True)
         ceilings.run(report)
     if "checkout" in parts:
+        import checkout_and_payment
         print("== start-up, memory, checkout, payment", flush=True)
         checkout_and_payment.run(report, profile=args.profile)
     big_workdir = seeding = None
     if "big" in parts:
+        import big_shop
         big_workdir = new_workdir("big")
         seeding = big_shop.start_seeding(big_workdir)
     if "broadcast" in parts:
+        import broadcast
         for model in models:
             print(f"== broadcast, {model.name} limits" + (" (the big database is seeded meanwhile, in a child "
                                                           "process)" if seeding else ""), flush=True)
             broadcast.run(report, profile=args.profile, limits=model)
     if "storm" in parts:
+        import storm
         for model in models:
             print(f"== storm of new users, {model.name} limits", flush=True)
             storm.run(report, model)
