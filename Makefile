@@ -15,7 +15,7 @@ setup: $(VENV)/.installed
 ## make test: set everything up, lint, and run the whole test suite
 test: setup
 	$(PY) -m ruff check quickcart tests bench quickcart.py
-	$(PY) -m pytest -q -n 2 --dist loadfile
+	$(PY) -m pytest -q -n 4 --dist loadfile
 
 ## make demo: set everything up and watch a customer buy, against local stand-ins
 demo: setup

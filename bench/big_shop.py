@@ -48,10 +48,12 @@ from common import (
 from customers import Driver, Journey, answer_times, pay_step, purchase_steps, step_latency
 from seed_big_shop import FOCUS_CATEGORY, FOCUS_PRODUCT, HISTORY_USERS, USER_BASE, USERS
 
-from quickcart import catalogue, stats, stock, texts
+from quickcart import catalogue, stats, stock
 from quickcart.handlers.account import history_screen
-from quickcart.handlers.shop import Screens
+from quickcart.handlers.shop import card_screen
+from quickcart.i18n import speaker
 from quickcart.models import User
+from tests.words import button, fragment, says
 
 IMPORT_LINES = 1_000_000
 IMPORT_CUSTOMERS = 20
@@ -140,23 +142,25 @@ def browse(harness: Harness, user_id: int, category: str, results: dict[str, lis
     rng = random.Random(user_id)
     user = harness.telegram.user(user_id, f"Pelanggan {user_id - USER_BASE}")
     user.send_text("/start")
-    user.wait_for_message(contains="Selamat datang", timeout=60)
-    user.tap_keyboard(texts.BTN_PRODUCTS)
-    listing = user.wait_for_message(contains="Pilih", timeout=60)
+    user.wait_for_message(contains=fragment("start.welcome"), timeout=60)
+    user.tap_keyboard(button("menu.products"))
+    listing = user.wait_for_message(contains=says("shop.categories"), timeout=60)
     user.press(listing, category)
-    listing = user.wait_for_message(lambda m: "Harga" not in m.plain_text() and any(
+    listing = user.wait_for_message(lambda m: fragment("shop.card_price") not in m.plain_text() and any(
         "Produk" in label for label in m.button_texts()), timeout=60)
     names = [label for label in listing.button_texts() if label.startswith("Produk")]
     for n in range(12):
         time.sleep(rng.uniform(*THINK))
-        results["card"].append(press_and_time(user, listing, names[n % len(names)], "Harga:"))
+        results["card"].append(press_and_time(user, listing, names[n % len(names)], fragment("shop.card_price")))
         time.sleep(rng.uniform(*THINK))
-        results["listing"].append(press_and_time(user, listing, texts.BTN_BACK, "Pilih produk"))
-    user.tap_keyboard(texts.BTN_HISTORY)
-    history = user.wait_for_message(contains="Riwayat", timeout=60)
-    for button in [texts.BTN_NEXT] * 4 + [texts.BTN_PREV] * 4:
+        results["listing"].append(press_and_time(user, listing, button("btn.back"),
+                                                 fragment("shop.products", category=category)))
+    user.tap_keyboard(button("menu.history"))
+    history_title = fragment("history.title_paged")
+    history = user.wait_for_message(contains=history_title, timeout=60)
+    for page_button in [button("btn.next")] * 4 + [button("btn.prev")] * 4:
         time.sleep(rng.uniform(*THINK))
-        results["history"].append(press_and_time(user, history, button, "Riwayat"))
+        results["history"].append(press_and_time(user, history, page_button, history_title))
 
 
 def press_and_time(user, message, button: str, expect: str) -> float:
@@ -208,18 +212,18 @@ def catalogue_end_to_end(report: Report, harness: Harness, profile: bool) -> Non
 
 def catalogue_in_process(report: Report) -> None:
     rng = random.Random(5)
-    screens = Screens(None)
+    say = speaker()
     customer = User.get_by_id(USER_BASE + 1)
 
     def card() -> None:
         product = catalogue.active_product(rng.randrange(1, 1001))
-        screens.card(product, 1, customer)
+        card_screen(say, product, 1, customer)
 
     def history() -> None:
         if rng.random() < 0.5:
-            history_screen(User.get_by_id(rng.choice(HISTORY_USERS)), rng.randrange(5))
+            history_screen(say, User.get_by_id(rng.choice(HISTORY_USERS)), rng.randrange(5))
         else:
-            history_screen(User.get_by_id(USER_BASE + rng.randrange(1, USERS + 1)), 0)
+            history_screen(say, User.get_by_id(USER_BASE + rng.randrange(1, USERS + 1)), 0)
 
     card_times, history_times = time_calls(card, 2000), time_calls(history, 2000)
     report.add("catalogue", "product card in-process (query + screen)", summarize(card_times), "p99 < 20 ms",

@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 
 from common import SUCCESS_MARK, text_of
 
-from quickcart import texts
 from quickcart.models import PENDING, Order
 from quickcart.sandbox.telegram_server import Message, TelegramStandIn
+from tests.words import button, fragment, says
 
 STEP_TIMEOUT = 120.0
 FULL_CHECK_EVERY = 0.2
@@ -49,19 +49,21 @@ def _listing_has(name: str) -> Callable[[Message, str], bool]:
 def purchase_steps(product_name: str, category: str | None = None, think: float = 0.0) -> list[Step]:
     """The way from /start to the QR photo; ``think``: seconds on each screen before the next step."""
     steps = [
-        Step("/start", lambda j: j.user.send_text("/start"), lambda m, t: "Selamat datang" in t, "sendMessage"),
-        Step("Produk", lambda j: j.user.tap_keyboard(texts.BTN_PRODUCTS),
+        Step("/start", lambda j: j.user.send_text("/start"), lambda m, t: fragment("start.welcome") in t,
+             "sendMessage"),
+        Step("Produk", lambda j: j.user.tap_keyboard(button("menu.products")),
              _listing_has(category or product_name), "sendMessage"),
     ]
     if category:
         steps.append(Step("category", lambda j: j.user.press(j.last, category), _listing_has(product_name),
                           "editMessageText"))
     steps += [
-        Step("product", lambda j: j.user.press(j.last, product_name), lambda m, t: "Harga:" in t,
+        Step("product", lambda j: j.user.press(j.last, product_name), lambda m, t: fragment("shop.card_price") in t,
              "editMessageText"),
-        Step("Beli", lambda j: j.user.press(j.last, texts.BTN_BUY), lambda m, t: "Ringkasan pesanan" in t,
+        Step("Beli", lambda j: j.user.press(j.last, button("btn.buy")),
+             lambda m, t: says("checkout.summary_title") in t,
              "editMessageText"),
-        Step("QRIS", lambda j: j.user.press(j.last, texts.BTN_PAY_QRIS), lambda m, t: m.kind == "photo",
+        Step("QRIS", lambda j: j.user.press(j.last, button("btn.pay_qris")), lambda m, t: m.kind == "photo",
              "sendPhoto"),
     ]
     for step in steps[1:]:
