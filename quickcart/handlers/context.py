@@ -88,7 +88,7 @@ class App:
         return self.config.is_admin(user_id)
 
     def say(self, user: User | None = None) -> Speaker:
-        """The catalogue in the user's language (the shop's default for admins' notices)."""
+        """The catalogue in the user's language (an admin's too); the shop's default for nobody in particular."""
         return speaker_for(user)
 
     def menu_keyboard(self, say: Speaker) -> types.ReplyKeyboardMarkup:
