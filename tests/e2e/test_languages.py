@@ -282,7 +282,7 @@ def test_admins_give_products_and_categories_their_english_names(shop, telegram)
     admin.send_text("/editcat musik name_en=Music")
     admin.wait_for_message(contains=ID.says("admin.category.named", category="Musik", name="Music"))
     admin.send_text("/editcat Film name_en=Movies")
-    admin.wait_for_message(contains=ID.says("admin.refused", reason=ID.says("admin.reason.category_missing",
+    admin.wait_for_message(contains=ID.says("admin.refused", reason=ID.says("admin.reason.no_such_category",
                                                                          category="Film")))
 
     tom = telegram.user(9710, "Tom", language_code="en")
@@ -290,3 +290,29 @@ def test_admins_give_products_and_categories_their_english_names(shop, telegram)
     card = open_product(tom, "Spotify Premium 1 Month", "Music", EN)
     assert "Shared family plan" in card.plain_text() and "Bulan" not in card.plain_text()
     assert catalogue.categories()[0].name_en == "Music"
+
+
+def test_english_customers_get_the_english_terms_and_the_welcome_written_for_them(shop, telegram):
+    product = shop.add_product("Spotify Premium 1 Bulan", "Musik", lines=["spotify-1", "spotify-2"])
+    catalogue.edit_product(ADMIN_ID, product.id, {"terms": "Jangan ganti password.", "name_en": "Spotify 1 Month",
+                                                  "terms_en": "Do not change the password."})
+    admin = telegram.user(ADMIN_ID, "Admin")
+    start(admin)
+    admin.send_text("/settext welcome\nHalo {name}, selamat datang di toko kami!")
+    admin.wait_for_message(contains=ID.says("admin.storefront.saved", name="welcome"))
+
+    tom = telegram.user(9711, "Tom", language_code="en")
+    start(tom, EN)  # the English default: the Indonesian text is not for him
+    admin.send_text("/settext welcome_en\nHi {name}, welcome to our shop!")
+    preview = admin.wait_for_message(contains="Hi Admin, welcome to our shop!")
+    assert preview.plain_text() == "Hi Admin, welcome to our shop!"
+    tom.send_text("/start")
+    tom.wait_for_message(contains="Hi Tom, welcome to our shop!")
+
+    card = open_product(tom, "Spotify 1 Month", "Musik", EN)
+    assert EN.says("shop.card_terms", terms="Do not change the password.") in card.plain_text()
+    tom.press(card, EN.button("btn.buy"))
+    terms = tom.wait_for_message(contains=EN.fragment("shop.terms", name="Spotify 1 Month"))
+    assert "Do not change the password." in terms.plain_text() and "Jangan" not in terms.plain_text()
+    tom.press(terms, EN.button("btn.agree"))
+    tom.wait_for_message(contains=EN.says("checkout.summary_title"))

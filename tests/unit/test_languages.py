@@ -177,9 +177,11 @@ def test_an_unknown_category_or_an_overlong_name_is_refused_and_changes_nothing(
 
 def test_english_descriptions_and_terms_are_checked_like_the_indonesian_ones(db):
     product = catalogue.add_product(1, "Netflix 1 Bulan", "Streaming", 50_000, 45_000)
-    edited = catalogue.edit_product(1, product.id, {"description_en": "<b>Shared</b> & cheap", "terms_en": "No <i>refunds</i>"})
+    edited = catalogue.edit_product(1, product.id, {"description_en": "<b>Shared</b> & cheap",
+                                                    "terms_en": "No <i>refunds</i>"})
     assert (edited.description_en, edited.terms_en) == ("<b>Shared</b> &amp; cheap", "No <i>refunds</i>")
-    for field, key in (("description_en", "admin.reason.description_format"), ("terms_en", "admin.reason.terms_format")):
+    for field, key in (("description_en", "admin.reason.description_format"),
+                       ("terms_en", "admin.reason.terms_format")):
         with pytest.raises(ProductError) as refused:
             catalogue.edit_product(1, product.id, {field: "<b>never closed"})
         assert refused.value.key == key
