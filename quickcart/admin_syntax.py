@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 
 from quickcart.money import parse_rupiah
 
@@ -37,8 +38,13 @@ EDIT_FIELDS: dict[str, str] = {
     "description": "description", "desc": "description", "deskripsi": "description",
     "sort": "sort_order", "urutan": "sort_order",
     "terms": "terms", "snk": "terms",
+    "name_en": "name_en", "nama_en": "name_en",
+    "description_en": "description_en", "desc_en": "description_en", "deskripsi_en": "description_en",
+    "terms_en": "terms_en", "snk_en": "terms_en",
 }
 PRICE_FIELDS = ("customer_price", "reseller_price")
+# /editcat field names, likewise.
+CATEGORY_FIELDS: dict[str, str] = {"name_en": "name_en", "nama_en": "name_en"}
 MAX_LINE_IDS = 100
 OFF = "off"
 RESET = "reset"
@@ -46,9 +52,12 @@ RESET = "reset"
 _COMMAND = re.compile(r"^/([A-Za-z0-9_]+)(?:@[A-Za-z0-9_]+)?(?=\s|$)")
 # A field name at the start of a pair: "name=" (case-insensitive).
 _KEY = re.compile(r"([A-Za-z_]+)=")
-# Where an unquoted value ends: whitespace, then a known field name and "=".
-_NEXT_KEY = re.compile(r"\s+(?:" + "|".join(sorted(EDIT_FIELDS, key=len, reverse=True)) + r")=",
-                       re.IGNORECASE)
+
+
+@cache
+def _next_key(names: tuple[str, ...]) -> re.Pattern:
+    """Where an unquoted value ends: whitespace, then one of the field ``names`` and "="."""
+    return re.compile(r"\s+(?:" + "|".join(sorted(names, key=len, reverse=True)) + r")=", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -174,12 +183,14 @@ def parse_add_product(argument: str) -> NewProduct:
                       description=description)
 
 
-def parse_edit_pairs(text: str) -> dict[str, object]:
+def parse_edit_pairs(text: str, command: str = "editproduct",
+                     fields: dict[str, str] = EDIT_FIELDS) -> dict[str, object]:
     """``name=Netflix 1 Bulan price=55000`` → ``{"name": "Netflix 1 Bulan", "customer_price": 55000}``.
 
     The syntax:
 
-    - pairs are ``field=nilai``, the field one of :data:`EDIT_FIELDS` (any case);
+    - pairs are ``field=nilai``, the field one of ``fields`` (:data:`EDIT_FIELDS`
+      for ``/editproduct``, :data:`CATEGORY_FIELDS` for ``/editcat``; any case);
     - an unquoted value runs up to the next `` field=`` of a known field, or
       the end, so it may contain spaces, ``=`` and ``|``;
     - a value in double quotes (``name="a price=b"``) runs to the closing
@@ -187,7 +198,6 @@ def parse_edit_pairs(text: str) -> dict[str, object]:
       quotes is a literal quote;
     - a field may appear once; prices are whole rupiah.
     """
-    command = "editproduct"
     changes: dict[str, object] = {}
     position = 0
     text = text.strip()
@@ -202,16 +212,16 @@ def parse_edit_pairs(text: str) -> dict[str, object]:
         if match is None:
             raise UsageError(command, "admin.reason.expected_pair", typed=text[position:position + 20])
         key = match.group(1).lower()
-        if key not in EDIT_FIELDS:
+        if key not in fields:
             raise UsageError(command, "admin.reason.unknown_field", field=match.group(1))
-        field_name = EDIT_FIELDS[key]
+        field_name = fields[key]
         if field_name in changes:
             raise UsageError(command, "admin.reason.field_twice", field=field_name)
         position = match.end()
         if text.startswith('"', position):
-            value, position = _quoted(text, position)
+            value, position = _quoted(command, text, position)
         else:
-            following = _NEXT_KEY.search(text, position)
+            following = _next_key(tuple(fields)).search(text, position)
             end = following.start() if following else len(text)
             value, position = text[position:end].strip(), end
         if field_name in PRICE_FIELDS:
@@ -223,7 +233,7 @@ def parse_edit_pairs(text: str) -> dict[str, object]:
     return changes
 
 
-def _quoted(text: str, position: int) -> tuple[str, int]:
+def _quoted(command: str, text: str, position: int) -> tuple[str, int]:
     """The value of a quoted field starting at the ``"`` at ``position``; and where it ends."""
     value: list[str] = []
     index = position + 1
@@ -236,11 +246,11 @@ def _quoted(text: str, position: int) -> tuple[str, int]:
                 continue
             index += 1
             if index < len(text) and not text[index].isspace():
-                raise UsageError("editproduct", "admin.reason.space_after_quote")
+                raise UsageError(command, "admin.reason.space_after_quote")
             return "".join(value), index
         value.append(char)
         index += 1
-    raise UsageError("editproduct", "admin.reason.quote_not_closed")
+    raise UsageError(command, "admin.reason.quote_not_closed")
 
 
 def parse_edit_product(argument: str) -> tuple[int, dict[str, object]]:
@@ -258,6 +268,16 @@ def parse_sort(command: str, text: str) -> int:
     if not cleaned.isascii() or not cleaned.isdigit() or len(cleaned) > 9:
         raise UsageError(command, "admin.reason.not_a_number", what=SORT, typed=cleaned)
     return int(cleaned)
+
+
+def parse_edit_category(argument: str) -> tuple[str, dict[str, object]]:
+    """``<kategori> name_en=nilai``: the category as customers see it now (it may hold spaces)."""
+    text = " " + argument.strip()
+    found = _next_key(tuple(CATEGORY_FIELDS)).search(text)
+    category = text[:found.start()].strip() if found else ""
+    if not category:
+        raise UsageError("editcat")
+    return category, parse_edit_pairs(text[found.start():], "editcat", CATEGORY_FIELDS)
 
 
 def parse_product_id(command: str, args: str) -> int:

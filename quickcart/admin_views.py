@@ -105,9 +105,16 @@ def product_added(say: Speaker, product) -> str:
 
 def product_line(say: Speaker, product) -> str:
     state = say.plain("admin.product.state_active" if product.is_active else "admin.product.state_inactive")
-    return say("admin.product.line", state=state, id=product.id, name=product.name, category=product.category,
+    line = say("admin.product.line", state=state, id=product.id, name=product.name, category=product.category,
                price=product.customer_price, reseller_price=product.reseller_price,
                stock=product.stock_count, sold=product.sold_count)
+    return line + (say("admin.product.line_english", name=product.name_en) if product.name_en else "")
+
+
+def category_named(say: Speaker, category: str, name_en: str) -> str:
+    if name_en:
+        return say("admin.category.named", category=category, name=name_en)
+    return say("admin.category.unnamed", category=category)
 
 
 def product_edited(say: Speaker, product, changed: Iterable[str]) -> str:

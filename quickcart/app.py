@@ -17,6 +17,7 @@ from datetime import timedelta
 from peewee import OperationalError
 from telebot import TeleBot
 from telebot.apihelper import ApiTelegramException
+from telebot.types import BotCommand
 
 from quickcart import stats, stock, stock_key, users
 from quickcart.broadcast import Broadcaster
@@ -27,7 +28,7 @@ from quickcart.gateways import build_gateway
 from quickcart.handlers.context import App
 from quickcart.handlers.dispatch import dispatch
 from quickcart.handlers.gate import Gate
-from quickcart.i18n import catalogue
+from quickcart.i18n import TELEGRAM_MENUS, catalogue, speaker
 from quickcart.migrations import migrate
 from quickcart.models import ProcessedUpdate, User
 from quickcart.notices import AdminNotifier, PaymentNotices
@@ -194,13 +195,17 @@ class QuickCart:
             return
         log.info("bot is @%s", me.username)
         self.gate.bot_username = me.username
-        try:
-            from telebot.types import BotCommand
-            say = self.app.say()
-            self.bot.set_my_commands([BotCommand(name, say.plain(f"commands.{name}"))
-                                      for name in ("start", "produk", "saldo", "riwayat", "akun", "bantuan")])
-        except Exception as exc:
-            log.warning("setMyCommands failed: %s", exc.__class__.__name__)
+        self._set_command_menus()
+
+    def _set_command_menus(self) -> None:
+        """Telegram's command menu in each user's language (Telegram picks it by their app's language)."""
+        for telegram_code, language in TELEGRAM_MENUS.items():
+            commands = [BotCommand(name, about) for name, about in self.app.command_menu(speaker(language))]
+            try:
+                self.bot.set_my_commands(commands, language_code=telegram_code or None)
+            except Exception as exc:
+                log.warning("setMyCommands (%s) failed: %s", telegram_code or "default", exc.__class__.__name__)
+                return
 
     # --- HTTP -------------------------------------------------------------------------
 

@@ -24,6 +24,8 @@ _FIELD_PATTERNS = {
     "method": r"[qb]",
     "nonce": r"[A-Za-z0-9]{8}",
     "amount": r"[0-9]{1,12}",
+    "language": r"[a-z]{2,3}",
+    "screen": r"[al]",
 }
 
 # action -> field types, in order
@@ -46,6 +48,7 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "lines": ("int", "int"),                    # admin: product id, page of its stock lines
     "cfm": ("nonce",),                          # admin: confirm what the question offered
     "ccl": ("nonce",),                          # admin: drop it
+    "lang": ("language", "screen"),             # language chosen, on the account (a) or language (l) screen
     "noop": (),
 }
 _NONCE_ALPHABET = string.ascii_letters + string.digits

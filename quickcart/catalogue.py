@@ -3,7 +3,10 @@
 Customers see active products only, grouped by category and listed by the
 seller's sort order, then by name; a category with no active product is
 hidden. A product that is out of stock is still listed (marked "habis") so
-customers know it exists, but cannot be bought.
+customers know it exists, but cannot be bought. A product's English name,
+description and terms, and a category's name
+(:class:`~quickcart.models.CategoryName`), are shown to English readers when
+the admin gave them.
 
 Descriptions and terms are formatted text (:mod:`quickcart.richtext`),
 checked when saved. A deleted product is hidden for good (and from the
@@ -16,11 +19,11 @@ import hashlib
 import math
 from dataclasses import dataclass
 
-from peewee import fn
+from peewee import JOIN, fn
 
 from quickcart import audit, richtext, stock
 from quickcart.db import immediate
-from quickcart.models import PENDING, Order, OrderItem, Product
+from quickcart.models import PENDING, CategoryName, Order, OrderItem, Product
 from quickcart.richtext import FormatError
 from quickcart.timeutil import utcnow
 
@@ -33,6 +36,7 @@ class Category:
     name: str
     key: str  # short stable id for button data
     products: int
+    name_en: str = ""  # what English readers see; empty: the name
 
 
 @dataclass(frozen=True)
@@ -47,10 +51,12 @@ def category_key(name: str) -> str:
 
 
 def categories() -> list[Category]:
-    rows = (Product.select(Product.category, fn.COUNT(Product.id))
+    rows = (Product.select(Product.category, fn.COUNT(Product.id), CategoryName.name_en)
+            .join(CategoryName, JOIN.LEFT_OUTER, on=(CategoryName.category == Product.category))
             .where(Product.is_active).group_by(Product.category)
             .order_by(fn.LOWER(Product.category)).tuples())
-    return [Category(name=name, key=category_key(name), products=count) for name, count in rows]
+    return [Category(name=name, key=category_key(name), products=count, name_en=name_en or "")
+            for name, count, name_en in rows]
 
 
 def category_by_key(key: str) -> Category | None:
@@ -84,7 +90,8 @@ def max_quantity(product: Product, shop_max: int) -> int:
 
 # --- admin ------------------------------------------------------------------
 
-EDITABLE_FIELDS = ("name", "category", "customer_price", "reseller_price", "description", "sort_order", "terms")
+EDITABLE_FIELDS = ("name", "category", "customer_price", "reseller_price", "description", "sort_order", "terms",
+                   "name_en", "description_en", "terms_en")
 
 
 class ProductError(ValueError):
@@ -119,9 +126,12 @@ def clean_terms(text: str) -> str:
         raise ProductError("admin.reason.terms_format", problem=exc) from None
 
 
-def _validate(name: str, category: str, customer_price: int, reseller_price: int, minimum_price: int) -> None:
+def _validate(name: str, category: str, customer_price: int, reseller_price: int, minimum_price: int,
+              name_en: str = "") -> None:
     if not name or len(name) > MAX_NAME:
         raise ProductError("admin.reason.name_required", limit=MAX_NAME)
+    if len(name_en) > MAX_NAME or "\n" in name_en:
+        raise ProductError("admin.reason.name_en_too_long", limit=MAX_NAME)
     if not category or len(category) > MAX_CATEGORY:
         raise ProductError("admin.reason.category_required", limit=MAX_CATEGORY)
     if customer_price <= 0 or reseller_price <= 0:
@@ -174,10 +184,12 @@ def edit_product(admin_id: int, product_id: int, changes: dict, minimum_price: i
     if unknown:
         raise ProductError("admin.reason.unknown_fields", fields=", ".join(sorted(unknown)))
     changes = dict(changes)
-    if "description" in changes:
-        changes["description"] = clean_description(changes["description"])
-    if "terms" in changes:
-        changes["terms"] = clean_terms(changes["terms"])
+    for field in ("description", "description_en"):
+        if field in changes:
+            changes[field] = clean_description(changes[field])
+    for field in ("terms", "terms_en"):
+        if field in changes:
+            changes[field] = clean_terms(changes[field])
     if not 0 <= changes.get("sort_order", 0) <= MAX_SORT:
         raise ProductError("admin.reason.sort_range", maximum=MAX_SORT)
     with immediate():
@@ -185,7 +197,7 @@ def edit_product(admin_id: int, product_id: int, changes: dict, minimum_price: i
         before = _snapshot(product)
         merged = {**before, **changes}
         _validate(merged["name"], merged["category"], merged["customer_price"], merged["reseller_price"],
-                  minimum_price)
+                  minimum_price, merged["name_en"])
         if "name" in changes and _name_taken(changes["name"], other_than=product_id):
             raise ProductError("admin.reason.name_taken", name=changes["name"])
         Product.update(**changes, updated_at=utcnow()).where(Product.id == product_id).execute()
@@ -204,6 +216,45 @@ def set_active(admin_id: int, product_id: int, active: bool) -> Product:
         audit.record("product.enable" if active else "product.disable", actor_id=admin_id,
                      subject=f"product:{product_id}", before=before, after=_snapshot(product))
     return product
+
+
+def name_category(admin_id: int, category: str, name_en: str) -> str:
+    """Give a category its English name (empty: none); returns the category as products carry it.
+
+    Categories are the names products carry, so the name is kept by that name
+    (``/renamecat`` carries it over; a category changed product by product does not).
+    """
+    name_en = name_en.strip()
+    if len(name_en) > MAX_CATEGORY or "\n" in name_en:
+        raise ProductError("admin.reason.category_en_too_long", limit=MAX_CATEGORY)
+    with immediate():
+        found = (Product.select(Product.category).where((fn.LOWER(Product.category) == category.strip().lower())
+                                                        & Product.deleted_at.is_null())
+                 .order_by(Product.id).scalar())
+        if found is None:
+            raise ProductError("admin.reason.no_such_category", category=category.strip())
+        before = CategoryName.get_or_none(CategoryName.category == found)
+        if name_en:
+            CategoryName.insert(category=found, name_en=name_en, updated_at=utcnow()).on_conflict(
+                conflict_target=[CategoryName.category],
+                update={CategoryName.name_en: name_en, CategoryName.updated_at: utcnow()}).execute()
+        else:
+            CategoryName.delete().where(CategoryName.category == found).execute()
+        audit.record("category.edit", actor_id=admin_id, subject=f"category:{found}"[:64],
+                     before={"name_en": before.name_en if before else ""}, after={"name_en": name_en})
+    return found
+
+
+def _carry_category_name(old: str, new: str) -> None:
+    """A renamed category keeps its English name, unless the one it joins has its own (inside a transaction)."""
+    found = (CategoryName.select().where(fn.LOWER(CategoryName.category) == old.lower())
+             .order_by(CategoryName.category).first())
+    if found is None or found.category == new:
+        return
+    if CategoryName.get_or_none(CategoryName.category == new) is None:
+        CategoryName.create(category=new, name_en=found.name_en, updated_at=utcnow())
+    if not Product.select().where(Product.category == found.category).exists():
+        found.delete_instance()  # nothing carries that name any more
 
 
 def get(product_id: int) -> Product | None:
@@ -232,8 +283,8 @@ def _change(admin_id: int, product_id: int, action: str, **fields: object) -> Pr
 
 
 def terms_digest(product: Product) -> str:
-    """Names the terms a customer accepted: changed terms must be accepted again."""
-    return hashlib.sha256(product.terms.encode()).hexdigest()[:16]
+    """Names the terms a customer accepted: changed terms (or their English) must be accepted again."""
+    return hashlib.sha256(f"{product.terms}\0{product.terms_en}".encode()).hexdigest()[:16]
 
 
 def pending_orders(product_id: int) -> int:
@@ -278,6 +329,7 @@ def rename_category(admin_id: int, old: str, new: str) -> int:
         if not ids:
             raise ProductError("admin.reason.no_such_category", category=old)
         Product.update(category=new, updated_at=utcnow()).where(Product.id.in_(ids)).execute()
+        _carry_category_name(old, new)
         audit.record("category.rename", actor_id=admin_id, subject=f"category:{new}"[:64],
                      before={"category": old, "products": ids}, after={"category": new})
     return len(ids)

@@ -152,8 +152,8 @@ class Delivery:
         Order.update(delivery_attempts=attempts, delivery_claimed_at=None).where(Order.id == order.id).execute()
         log.warning("order %s not delivered yet (%d refusals): %s", order.invoice_id, attempts, reason)
         if counts and attempts == MAX_ATTEMPTS:
-            self._notifier.notify(speaker_for(None)("notice.delivery_failing", invoice=order.invoice_id,
-                                                   attempts=attempts, reason=reason))
+            self._notifier.notify(lambda say: say("notice.delivery_failing", invoice=order.invoice_id,
+                                                  attempts=attempts, reason=reason))
 
     def redeliver_to(self, user_id: int) -> None:
         """The user is reachable again (they wrote to us): retry their failed deliveries now."""

@@ -11,7 +11,8 @@ typed; a format spec says how to write it:
 
 - ``{total:money}`` → ``Rp50.000``; ``{count:number}`` → ``1.234``;
 - ``{moment:datetime}`` / ``{moment:date}`` / ``{moment:time}`` for a
-  stored naive-UTC datetime, written in Asia/Jakarta time;
+  stored naive-UTC datetime, written in Asia/Jakarta time (``%b`` is the
+  language's ``months``, ``%-d`` the day without a leading zero);
 - ``{lines:html}`` for text that is already HTML (built from other keys).
 
 A template may depend on a count: a table ``{one = "...", other = "..."}``
@@ -37,6 +38,12 @@ from quickcart.timeutil import to_jakarta
 
 LOCALES = Path(__file__).resolve().parent / "locales"
 DEFAULT_LANGUAGE = "id"
+ENGLISH = "en"
+# Telegram language codes whose speakers read Indonesian best: Indonesian itself, Malay, Javanese
+# and Sundanese. Anyone else gets English; no code at all, the shop's own language.
+READS_INDONESIAN = frozenset({"id", "ms", "jv", "su"})
+# Telegram's command menu by its language_code ("": everyone without a menu of their own) → ours.
+TELEGRAM_MENUS = {"": ENGLISH, **{code: DEFAULT_LANGUAGE for code in sorted(READS_INDONESIAN)}}
 FORMAT_TABLE = "format"
 _PLACEHOLDER = re.compile(r"(?<!\{)\{([a-z_][a-z0-9_]*)(?::([a-z]+))?\}")
 SPECS = frozenset({"", "money", "number", "datetime", "date", "time", "html"})
@@ -68,6 +75,8 @@ class Conventions:
         local = to_jakarta(value)
         if self.months:
             pattern = pattern.replace("%b", self.months[local.month - 1])
+        # The day without a leading zero ("7 Nov"), which strftime spells differently on each platform.
+        pattern = pattern.replace("%-d", str(local.day))
         return local.strftime(pattern)
 
 
@@ -203,8 +212,18 @@ class Speaker:
         return conventions.moment(value, getattr(conventions, kind))
 
 
+def language_for_telegram(language_code: str | None) -> str:
+    """The language a new user gets from their Telegram app's ``language_code`` (``en-US``, ``id``, none)."""
+    if not language_code:
+        return DEFAULT_LANGUAGE
+    primary = language_code.strip().lower().replace("_", "-").split("-")[0]
+    return DEFAULT_LANGUAGE if not primary or primary in READS_INDONESIAN else ENGLISH
+
+
 def speaker(language: str | None = None) -> Speaker:
-    return Speaker(language or DEFAULT_LANGUAGE, catalogue())
+    """The catalogue in ``language``; the shop's default for none, or one it has no file for."""
+    texts = catalogue()
+    return Speaker(language if language in texts.languages else DEFAULT_LANGUAGE, texts)
 
 
 def speaker_for(user) -> Speaker:

@@ -169,6 +169,25 @@ def _product_presentation_and_line_removal(db: SqliteDatabase) -> None:
     db.execute_sql('ALTER TABLE "stock_line_v6" RENAME TO "stock_line"')
     for sql in indexes:
         db.execute_sql(sql)
+def _add_languages(db: SqliteDatabase) -> None:
+    """Each user's language; products' English name, description and terms (the name kept on order items);
+    categories' English names.
+
+    Existing users start in Indonesian, not yet chosen: their next message sets it from Telegram.
+    """
+    added = {
+        "user": ("language VARCHAR(8) NOT NULL DEFAULT 'id'", "language_chosen INTEGER NOT NULL DEFAULT 0"),
+        "product": ("name_en VARCHAR(100) NOT NULL DEFAULT ''", "description_en TEXT NOT NULL DEFAULT ''",
+                    "terms_en TEXT NOT NULL DEFAULT ''"),
+        "order_item": ("product_name_en VARCHAR(100) NOT NULL DEFAULT ''",),
+    }
+    for table, columns in added.items():
+        present = {column.name for column in db.get_columns(table)}
+        for column in columns:
+            if column.split()[0] not in present:
+                db.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN {column}')
+    db.execute_sql('CREATE TABLE IF NOT EXISTS "category_name" ("category" VARCHAR(60) NOT NULL PRIMARY KEY, '
+                   '"name_en" VARCHAR(60) NOT NULL, "updated_at" DATETIME NOT NULL)')
 
 
 STEPS: list[Step] = [
@@ -179,6 +198,7 @@ STEPS: list[Step] = [
     (5, "orders: any payment method, the gateway and its fee by neutral names", _order_table_gateway_neutral),
     (6, "products: photo, sort order, terms, deletion, formatted descriptions; stock lines can be removed",
      _product_presentation_and_line_removal),
+    (7, "languages: each user's; products' and categories' English names", _add_languages),
 ]
 
 SCHEMA_VERSION = STEPS[-1][0]

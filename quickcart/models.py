@@ -25,6 +25,7 @@ from peewee import (
 )
 
 from quickcart.db import database
+from quickcart.i18n import DEFAULT_LANGUAGE
 from quickcart.timeutil import utcnow
 
 # Order.status
@@ -80,6 +81,11 @@ class User(BaseModel):
     blocked_bot = BooleanField(default=False)
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow)
+    # The language the shop speaks to them (a catalogue file's name: "id", "en"). Set from
+    # Telegram's language_code until they choose one themselves; after that, only they change it.
+    # (Last, where schema step 7 added them.)
+    language = CharField(max_length=8, default=DEFAULT_LANGUAGE, constraints=[SQL(f"DEFAULT '{DEFAULT_LANGUAGE}'")])
+    language_chosen = BooleanField(default=False, constraints=[SQL("DEFAULT 0")])
 
     class Meta:
         indexes = ((("username",), False),)
@@ -110,6 +116,10 @@ class Product(BaseModel):
     terms = TextField(default="", constraints=[SQL("DEFAULT ''")])  # SNK, accepted before payment when set
     # Deleted by an admin: hidden for good, its history and sold lines kept for orders.
     deleted_at = DateTimeField(null=True)
+    # What English readers see instead of name, description and terms; empty: those. (Schema step 7.)
+    name_en = CharField(max_length=100, default="", constraints=[SQL("DEFAULT ''")])
+    description_en = TextField(default="", constraints=[SQL("DEFAULT ''")])  # formatted, like description
+    terms_en = TextField(default="", constraints=[SQL("DEFAULT ''")])
 
     class Meta:
         indexes = (
@@ -204,10 +214,19 @@ class OrderItem(BaseModel):
     product_name = CharField(max_length=100)
     quantity = IntegerField(constraints=[Check("quantity > 0")])
     price_per_unit = BigIntegerField(constraints=[Check("price_per_unit > 0")])
+    # The product's English name when it was bought (empty: it had none). Last, where step 7 added it.
+    product_name_en = CharField(max_length=100, default="", constraints=[SQL("DEFAULT ''")])
 
     @property
     def line_total(self) -> int:
         return self.quantity * self.price_per_unit
+
+
+class CategoryName(BaseModel):
+    """A category's name in another language. Categories themselves are the names products carry."""
+    category = CharField(max_length=60, primary_key=True)
+    name_en = CharField(max_length=60)
+    updated_at = DateTimeField(default=utcnow)
 
 
 class StockLine(BaseModel):
@@ -284,6 +303,6 @@ class Setting(BaseModel):
 
 
 ALL_MODELS = (User, Product, Order, OrderItem, StockLine, LedgerEntry, AuditLog,
-              ProcessedUpdate, Setting)
+              ProcessedUpdate, Setting, CategoryName)
 
 __all__ = [model.__name__ for model in ALL_MODELS] + ["ALL_MODELS", "SQL"]

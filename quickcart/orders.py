@@ -177,8 +177,8 @@ def create_purchase(user: User, product_id: int, quantity: int, *, method: str, 
             total_bill=cost.total, payment_method=method, status=PENDING, chat_id=chat_id,
             checkout_token=checkout_token,
             expires_at=utcnow() + timedelta(minutes=ttl_minutes) if method == QRIS else None)
-        OrderItem.create(order=order, product=product, product_name=product.name, quantity=quantity,
-                         price_per_unit=cost.price)
+        OrderItem.create(order=order, product=product, product_name=product.name,
+                         product_name_en=product.name_en, quantity=quantity, price_per_unit=cost.price)
         stock.reserve(product, quantity, order)
     return order
 
@@ -259,13 +259,13 @@ def history(user: User, page: int, per_page: int = HISTORY_PER_PAGE) -> tuple[li
     return rows, page, pages
 
 
-def first_items(orders: list[Order]) -> dict[int, tuple[str, int]]:
-    """(product name, quantity) of each purchase in ``orders``, in one query, for lists."""
+def first_items(orders: list[Order]) -> dict[int, OrderItem]:
+    """An item (its names and quantity) of each purchase in ``orders``, in one query, for lists."""
     if not orders:
         return {}
-    rows = (OrderItem.select(OrderItem.order, OrderItem.product_name, OrderItem.quantity)
-            .where(OrderItem.order.in_([order.id for order in orders])).tuples())
-    return {order_id: (name, quantity) for order_id, name, quantity in rows}
+    rows = (OrderItem.select(OrderItem.order, OrderItem.product_name, OrderItem.product_name_en, OrderItem.quantity)
+            .where(OrderItem.order.in_([order.id for order in orders])))
+    return {item.order_id: item for item in rows}
 
 
 def pending_qris(limit: int, checked_before=None) -> list[Order]:

@@ -2,8 +2,11 @@
 
 Each is stored in the ``setting`` table and read on every use, so a change
 shows at once, without a restart. Without one, the catalogue's text (and
-the config's ``[shop] name`` / ``support_contact``) is used. A custom text
-is one text for every language: it replaces the default in each.
+the config's ``[shop] name`` / ``support_contact``) is used. The welcome and
+the help are words in a language: ``welcome`` and ``help`` are the shop's
+own language's, ``welcome_en`` and ``help_en`` English readers'; a reader
+whose language has no text of the admins' gets that language's default,
+never another language's text. The name and the contact are for everyone.
 
 ``welcome`` and ``help`` are formatted text (:mod:`quickcart.richtext`,
 checked when saved) and may hold placeholders, filled when shown: the
@@ -17,13 +20,15 @@ import html
 
 from quickcart import audit, richtext, settings
 from quickcart.db import immediate
+from quickcart.i18n import DEFAULT_LANGUAGE
 from quickcart.models import Setting
 from quickcart.richtext import FormatError
 
-FORMATTED = ("welcome", "help")
+FORMATTED = ("welcome", "help", "welcome_en", "help_en")
 PLAIN = ("shopname", "contact")
 NAMES = FORMATTED + PLAIN
-PLACEHOLDERS = {"welcome": ("name", "shop"), "help": ("shop", "minutes")}
+PLACEHOLDERS = {"welcome": ("name", "shop"), "help": ("shop", "minutes"),
+                "welcome_en": ("name", "shop"), "help_en": ("shop", "minutes")}
 MAX_FORMATTED = 3500  # as shown; leaves room for the filled placeholders under Telegram's 4096
 MAX_PLAIN = {"shopname": 64, "contact": 200}
 _PREFIX = "storefront."
@@ -33,6 +38,23 @@ def custom(name: str) -> str | None:
     """The admins' text for ``name``, or None while the default is used."""
     row = Setting.get_or_none(Setting.key == _PREFIX + name)
     return row.value if row is not None else None
+
+
+def in_language(name: str, language: str) -> str:
+    """Which text ``name`` (``welcome``, ``help``) is for readers of ``language``: ``welcome``, ``welcome_en``."""
+    return name if language == DEFAULT_LANGUAGE else f"{name}_{language}"
+
+
+def language_of(name: str) -> str:
+    """The language of readers a text is for (``welcome_en`` → ``en``); the shop's own for the others."""
+    base, _, language = name.rpartition("_")
+    return language if base in FORMATTED else DEFAULT_LANGUAGE
+
+
+def for_reader(name: str, language: str) -> str | None:
+    """The admins' ``name`` text for readers of ``language``, or None while that language's default is used."""
+    found = in_language(name, language)
+    return custom(found) if found in NAMES else None
 
 
 def shop_name(default: str) -> str:

@@ -7,6 +7,7 @@ from peewee import fn
 
 from quickcart import audit
 from quickcart.db import immediate
+from quickcart.i18n import language_for_telegram
 from quickcart.models import CUSTOMER, RESELLER, User
 from quickcart.timeutil import utcnow
 
@@ -15,11 +16,12 @@ MAX_NAME = 256
 
 @dataclass(frozen=True)
 class TelegramIdentity:
-    """The parts of a Telegram ``User`` we keep."""
+    """The parts of a Telegram ``User`` we keep; ``language_code`` is their Telegram app's language."""
     id: int
     first_name: str
     last_name: str | None = None
     username: str | None = None
+    language_code: str | None = None
 
     @property
     def display_name(self) -> str:
@@ -28,33 +30,55 @@ class TelegramIdentity:
     @classmethod
     def from_telegram(cls, tg_user) -> TelegramIdentity:
         return cls(id=tg_user.id, first_name=tg_user.first_name or "",
-                   last_name=tg_user.last_name, username=tg_user.username)
+                   last_name=tg_user.last_name, username=tg_user.username,
+                   language_code=getattr(tg_user, "language_code", None))
+
+    @property
+    def language(self) -> str:
+        return language_for_telegram(self.language_code)
 
 
 def get(user_id: int) -> User | None:
     return User.get_or_none(User.id == user_id)
 
 
+def _language_now(user: User, identity: TelegramIdentity) -> str:
+    """The user's language after this update: their Telegram app's, until they chose one themselves.
+
+    An update without a language code says nothing about it.
+    """
+    if user.language_chosen or not identity.language_code:
+        return user.language
+    return identity.language
+
+
 def register(identity: TelegramIdentity) -> tuple[User, bool]:
-    """Create the user, or refresh their name, username and reachability.
+    """Create the user, or refresh their name, username, reachability and (not chosen) language.
 
     Returns ``(user, created)``. Writes only when something changed, so it
     is cheap to call on every update.
     """
     user = get(identity.id)
-    if user is not None and (user.name, user.username, user.blocked_bot) == (
-            identity.display_name, identity.username, False):
+    if user is not None and (user.name, user.username, user.blocked_bot, user.language) == (
+            identity.display_name, identity.username, False, _language_now(user, identity)):
         return user, False
     with immediate():
         user = get(identity.id)
         if user is None:
             seq = (User.select(fn.MAX(User.bank_seq)).scalar() or 0) + 1
             user = User.create(id=identity.id, name=identity.display_name, username=identity.username,
-                               bank_seq=seq, bank_id=f"USR{seq:03d}")
+                               bank_seq=seq, bank_id=f"USR{seq:03d}", language=identity.language)
             return user, True
         User.update(name=identity.display_name, username=identity.username, blocked_bot=False,
-                    updated_at=utcnow()).where(User.id == identity.id).execute()
+                    language=_language_now(user, identity), updated_at=utcnow()).where(
+            User.id == identity.id).execute()
     return get(identity.id), False
+
+
+def choose_language(user_id: int, language: str) -> bool:
+    """The user's own choice, kept from now on; False when it was already their choice (a double tap)."""
+    return User.update(language=language, language_chosen=True, updated_at=utcnow()).where(
+        (User.id == user_id) & ((User.language != language) | ~User.language_chosen)).execute() == 1
 
 
 def find(query: str) -> User | None:

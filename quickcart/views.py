@@ -9,9 +9,22 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from quickcart import richtext, storefront
-from quickcart.i18n import Speaker
+from quickcart.i18n import DEFAULT_LANGUAGE, Speaker
 from quickcart.models import BALANCE, EXPIRED, TOPUP
 from quickcart.telegram.sender import MAX_TEXT
+
+
+def shown(say: Speaker, thing, field: str) -> str:
+    """The seller's own words (a product's name, description or terms, a category's name) for this reader.
+
+    The seller writes them in the shop's language and may add another
+    (``name_en``); a reader of that language sees it when it is given.
+    """
+    if say.language != DEFAULT_LANGUAGE:
+        translated = getattr(thing, f"{field}_{say.language}", "")
+        if translated:
+            return translated
+    return getattr(thing, field)
 
 
 def welcome(say: Speaker, name: str, shop: str, custom: str | None = None) -> str:
@@ -57,22 +70,28 @@ def contacts(say: Speaker, user) -> list[str]:
     return lines
 
 
-def products_title(say: Speaker, category: str, page: int, pages: int) -> str:
+def category_button(say: Speaker, category) -> str:
+    return say.plain("btn.category", name=shown(say, category, "name"), products=category.products)
+
+
+def products_title(say: Speaker, category, page: int, pages: int) -> str:
+    name = shown(say, category, "name")
     if pages > 1:
-        return say("shop.products_paged", category=category, page=page + 1, pages=pages)
-    return say("shop.products", category=category)
+        return say("shop.products_paged", category=name, page=page + 1, pages=pages)
+    return say("shop.products", category=name)
 
 
-def product_button(say: Speaker, name: str, price: int, stock: int) -> str:
+def product_button(say: Speaker, product, price: int) -> str:
+    stock = product.stock_count
     tail = say.plain("btn.product_stock", stock=stock) if stock else say.plain("btn.product_sold_out")
-    return say.plain("btn.product", name=name, price=price, stock=tail)
+    return say.plain("btn.product", name=shown(say, product, "name"), price=price, stock=tail)
 
 
 def product_card(say: Speaker, product, price: int, quantity: int, reseller: bool, limit: int = MAX_TEXT) -> str:
     """The card, within ``limit`` (a photo's caption holds 1024): when the whole card does not fit, the
     terms become a line saying they come before payment, then the description is shortened."""
     def card(description: str, terms: str) -> str:
-        lines = [say("shop.card_name", name=product.name)]
+        lines = [say("shop.card_name", name=shown(say, product, "name"))]
         if description:
             lines.append(say("shop.card_description", description=description))
         if terms:
@@ -89,31 +108,33 @@ def product_card(say: Speaker, product, price: int, quantity: int, reseller: boo
             lines.append(say("shop.card_cannot_buy"))
         return "\n".join(lines)
 
-    whole = card(product.description, say("shop.card_terms", terms=product.terms) if product.terms else "")
+    # The English terms translate the terms: without terms there is nothing to show or accept.
+    description, terms = shown(say, product, "description"), shown(say, product, "terms") if product.terms else ""
+    whole = card(description, say("shop.card_terms", terms=terms) if terms else "")
     if richtext.visible_length(whole) <= limit:
         return whole
-    notice = say("shop.card_terms_notice") if product.terms else ""
-    shorter = card(product.description, notice)
+    notice = say("shop.card_terms_notice") if terms else ""
+    shorter = card(description, notice)
     if richtext.visible_length(shorter) <= limit:
         return shorter
     room = limit - richtext.visible_length(card("", notice)) - 1  # the description's own line break
-    return card(richtext.cut(product.description, room, say.plain("shop.cut_mark")) if room > 1 else "", notice)
+    return card(richtext.cut(description, room, say.plain("shop.cut_mark")) if room > 1 else "", notice)
 
 
 def terms(say: Speaker, product) -> str:
     """The product's terms, to accept before the payment methods are shown."""
-    return say("shop.terms", name=product.name, terms=product.terms)
+    return say("shop.terms", name=shown(say, product, "name"), terms=shown(say, product, "terms"))
 
 
 def stock_short(say: Speaker, available: int) -> str:
     return say.plain("shop.stock_short", available=available) if available > 0 else say.plain("shop.stock_gone")
 
 
-def choose_payment(say: Speaker, product_name: str, cost, balance: int, balance_enough: bool) -> str:
+def choose_payment(say: Speaker, product, cost, balance: int, balance_enough: bool) -> str:
     """The order summary: ``cost`` is the :class:`~quickcart.orders.Quote` the buttons will charge."""
     lines = [
         say("checkout.summary_title"),
-        say("checkout.summary_item", name=product_name, quantity=cost.quantity, price=cost.price),
+        say("checkout.summary_item", name=shown(say, product, "name"), quantity=cost.quantity, price=cost.price),
         say("checkout.summary_subtotal", subtotal=cost.subtotal),
         "",
         say("checkout.summary_qris", total=cost.total, fee=cost.fee),
@@ -128,8 +149,8 @@ def qr_caption(say: Speaker, order, items) -> str:
     lines = [say("payment.qr_title"), say("payment.qr_invoice", invoice=order.invoice_id)]
     if order.is_topup:
         lines.append(say("payment.qr_topup", amount=order.subtotal))
-    lines += [say("payment.qr_item", name=item.product_name, quantity=item.quantity, price=item.price_per_unit)
-              for item in items]
+    lines += [say("payment.qr_item", name=shown(say, item, "product_name"), quantity=item.quantity,
+                  price=item.price_per_unit) for item in items]
     lines += [
         say("payment.qr_subtotal", subtotal=order.subtotal),
         say("payment.qr_fee", fee=order.charged_fee),
@@ -148,7 +169,7 @@ def order_closed_caption(say: Speaker, order) -> str:
 def purchase_success(say: Speaker, order, items, goods_inline: str | None) -> str:
     lines = [say("delivery.title"), say("delivery.invoice", invoice=order.invoice_id)]
     for item in items:
-        lines.append(say("delivery.product", name=item.product_name))
+        lines.append(say("delivery.product", name=shown(say, item, "product_name")))
         lines.append(say("delivery.quantity", quantity=item.quantity))
     paid = "delivery.paid_balance" if order.payment_method == BALANCE else "delivery.paid_qris"
     lines.append(say(paid, total=order.total_bill))
@@ -173,15 +194,16 @@ def history_title(say: Speaker, page: int, pages: int) -> str:
     return say("history.title_paged", page=page + 1, pages=pages) if pages > 1 else say("history.title")
 
 
-def order_summaries(say: Speaker, orders: Iterable, items_by_order: dict[int, tuple[str, int]]) -> dict[int, str]:
-    """A short "what" per order for lists: product ×qty, or the top-up label."""
+def order_summaries(say: Speaker, orders: Iterable, items_by_order: dict) -> dict[int, str]:
+    """A short "what" per order for lists: product ×qty, or the top-up label (``items_by_order``: an item each)."""
     summaries = {}
     for order in orders:
         if order.kind == TOPUP:
             summaries[order.id] = say.plain("history.topup_summary")
         elif order.id in items_by_order:
-            name, quantity = items_by_order[order.id]
-            summaries[order.id] = say.plain("history.item_summary", name=name, quantity=quantity)
+            item = items_by_order[order.id]
+            summaries[order.id] = say.plain("history.item_summary", name=shown(say, item, "product_name"),
+                                            quantity=item.quantity)
     return summaries
 
 
@@ -198,8 +220,8 @@ def order_detail(say: Speaker, order, items) -> str:
         lines.append(say("history.order_paid", paid=order.paid_at))
     if order.is_topup:
         lines.append(say("history.order_topup", amount=order.subtotal))
-    lines += [say("history.order_item", name=item.product_name, quantity=item.quantity, price=item.price_per_unit)
-              for item in items]
+    lines += [say("history.order_item", name=shown(say, item, "product_name"), quantity=item.quantity,
+                  price=item.price_per_unit) for item in items]
     if order.charged_fee:
         lines.append(say("history.order_fee", fee=order.charged_fee))
     total = "history.order_total_balance" if order.payment_method == BALANCE else "history.order_total_qris"

@@ -1,14 +1,21 @@
-"""Riwayat (order history, goods shown again) and Akun (the profile)."""
+"""Riwayat (order history, goods shown again), Akun (the profile) and the language switch.
+
+The switch is on the profile and behind ``/bahasa`` (``/language``): one button
+per language, each named in its own language. The choice is the user's from
+then on (Telegram's app language no longer changes it); the pressed screen is
+shown again in the new language and a short message brings the main menu's
+keyboard in it.
+"""
 from __future__ import annotations
 
 from telebot import types
 
-from quickcart import orders, views
+from quickcart import orders, users, views
 from quickcart.callbacks import Callback, encode
 from quickcart.delivery import send_goods
 from quickcart.handlers.context import App, inline
 from quickcart.handlers.screens import Screen, owned_order, pager, show
-from quickcart.i18n import Speaker
+from quickcart.i18n import DEFAULT_LANGUAGE, Speaker
 from quickcart.models import PAID, PENDING, Order, User
 
 
@@ -63,7 +70,48 @@ def goods_again(app: App, call: types.CallbackQuery, cb: Callback, user: User) -
     send_goods(app.sender, app.say(user), call.message.chat.id, order)
 
 
-def show_account(app: App, message: types.Message, user: User) -> None:
-    say = app.say(user)
+# Where a language button was pressed, so that screen is shown again in the new language.
+ON_ACCOUNT = "a"
+ON_LANGUAGE = "l"
+
+
+def language_buttons(app: App, say: Speaker, where: str) -> list[list[tuple[str, str]]]:
+    """🇮🇩 / 🇬🇧: each language named in its own words, the reader's marked; the shop's own first."""
+    row = []
+    for language in sorted(app.texts.languages, key=lambda code: (code != DEFAULT_LANGUAGE, code)):
+        name = app.texts.plain(language, "language.name")
+        label = say.plain("btn.language_current", name=name) if language == say.language else name
+        row.append((label, encode("lang", language, where)))
+    return [row]
+
+
+def account_screen(app: App, say: Speaker, user: User) -> Screen:
     paid, spent = orders.purchase_totals(user)
-    app.sender.post_text(message.chat.id, views.account(say, user, paid, spent), app.menu_keyboard(say))
+    return views.account(say, user, paid, spent), inline(language_buttons(app, say, ON_ACCOUNT))
+
+
+def language_screen(app: App, say: Speaker) -> Screen:
+    return say("language.choose"), inline(language_buttons(app, say, ON_LANGUAGE))
+
+
+def show_account(app: App, message: types.Message, user: User) -> None:
+    app.sender.post_text(message.chat.id, *account_screen(app, app.say(user), user))
+
+
+def show_languages(app: App, message: types.Message, user: User) -> None:
+    app.sender.post_text(message.chat.id, *language_screen(app, app.say(user)))
+
+
+def choose_language(app: App, call: types.CallbackQuery, cb: Callback, user: User) -> None:
+    language, where = cb.args
+    if language not in app.texts.languages:
+        app.sender.answer(call.id, app.say(user).plain("gate.stale_button"))
+        return
+    changed = users.choose_language(user.id, language)
+    user = users.get(user.id)
+    say = app.say(user)
+    app.sender.answer(call.id, say.plain("language.chosen"))
+    if not changed:
+        return  # a double tap, or the language they already had: nothing to show again
+    show(app, call, *(account_screen(app, say, user) if where == ON_ACCOUNT else language_screen(app, say)))
+    app.sender.post_text(call.message.chat.id, say("language.changed"), app.menu_keyboard(say))

@@ -57,6 +57,7 @@ COMMANDS: dict[str, Handler] = {
     "admin": admin_help,
     "addproduct": admin_catalogue.add_product,
     "editproduct": admin_catalogue.edit_product,
+    "editcat": admin_catalogue.edit_category,
     "setphoto": admin_catalogue.remove_photo,
     "setterms": admin_catalogue.set_terms,
     "renamecat": admin_catalogue.rename_category,

@@ -1,5 +1,5 @@
 """Admins keep the catalogue: products (add, edit, list, show, hide, delete), how they look
-(photo, terms, category names, sort order) and their stock.
+(photo, terms, category names and their English, sort order) and their stock.
 
 A product edit that breaks a rule raises :class:`~quickcart.catalogue.ProductError`,
 answered by ``run()`` like a malformed command.
@@ -22,6 +22,7 @@ from quickcart.admin_syntax import (
     UsageError,
     parse_add_product,
     parse_add_stock_head,
+    parse_edit_category,
     parse_edit_product,
     parse_no_arguments,
     parse_product_id,
@@ -66,6 +67,13 @@ def edit_product(app: App, message: types.Message, command: CommandText, admin: 
     product_id, changes = parse_edit_product(command.argument)
     product = catalogue.edit_product(admin.id, product_id, changes, minimum_price=app.gateway.minimum_amount)
     reply(app, message, admin_views.product_edited(app.say(admin), product, changes))
+
+
+def edit_category(app: App, message: types.Message, command: CommandText, admin: User) -> None:
+    category, changes = parse_edit_category(command.argument)
+    name_en = str(changes["name_en"])
+    found = catalogue.name_category(admin.id, category, name_en)
+    reply(app, message, admin_views.category_named(app.say(admin), found, name_en))
 
 
 def products(app: App, message: types.Message, command: CommandText, admin: User) -> None:

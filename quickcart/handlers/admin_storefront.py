@@ -1,4 +1,5 @@
-"""Admins word the storefront from Telegram: the welcome, the help, the shop's name and its contact.
+"""Admins word the storefront from Telegram: the welcome, the help (each per language), the shop's name and
+its contact.
 
 ``/settext`` alone lists them; ``/settext <name>`` shows the text in use
 (to copy and change); ``/settext <name>`` with a text saves it and answers
@@ -14,6 +15,7 @@ from quickcart.admin_syntax import CommandText, UsageError, parse_set_text
 from quickcart.handlers.admin_reply import reply
 from quickcart.handlers.context import App
 from quickcart.handlers.start import help_text, welcome_text
+from quickcart.i18n import speaker
 from quickcart.models import User
 from quickcart.richtext import FormatError
 
@@ -46,14 +48,18 @@ def _in_use(app: App, admin: User, name: str) -> str:
     found = storefront.custom(name)
     if found is not None:
         return found
-    language = app.say(admin).language
-    defaults = {"welcome": lambda: app.texts.template(language, "start.welcome"),
-                "help": lambda: app.texts.template(language, "start.help"),
-                "shopname": lambda: app.config.shop.name,
-                "contact": lambda: app.config.shop.support_contact}
-    return defaults[name]()
+    if name == "shopname":
+        return app.config.shop.name
+    if name == "contact":
+        return app.config.shop.support_contact
+    greeting = name.startswith("welcome")
+    return app.texts.template(storefront.language_of(name), "start.welcome" if greeting else "start.help")
 
 
 def preview(app: App, customer: User, name: str) -> str:
-    """The message ``name`` changes, as ``customer`` would get it now: the welcome, or the help."""
-    return welcome_text(app, customer) if name in ("welcome", "shopname") else help_text(app, customer)
+    """The message ``name`` changes, as ``customer`` would get it now: the welcome, or the help — for a
+    text in a language, as its readers get it."""
+    say = speaker(storefront.language_of(name)) if name in storefront.FORMATTED else app.say(customer)
+    if name.startswith("welcome") or name == "shopname":
+        return welcome_text(app, customer, say)
+    return help_text(app, customer, say)

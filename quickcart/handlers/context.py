@@ -32,6 +32,9 @@ PROMPT_TTL_SECONDS = 600
 
 # The main menu's rows, as catalogue keys of their labels.
 MAIN_MENU = (("menu.products", "menu.balance"), ("menu.history", "menu.account", "menu.help"))
+# Telegram's command menu: each entry's name and description in every language are
+# commands.<entry>.name and commands.<entry>.about (each name is routed in handlers.routes.COMMANDS).
+COMMAND_MENU = ("start", "products", "balance", "history", "account", "help", "language")
 
 
 class Prompts:
@@ -85,7 +88,7 @@ class App:
         return self.config.is_admin(user_id)
 
     def say(self, user: User | None = None) -> Speaker:
-        """The catalogue in the user's language (the shop's default for admins' notices)."""
+        """The catalogue in the user's language (an admin's too); the shop's default for nobody in particular."""
         return speaker_for(user)
 
     def menu_keyboard(self, say: Speaker) -> types.ReplyKeyboardMarkup:
@@ -93,6 +96,11 @@ class App:
         for row in MAIN_MENU:
             markup.row(*(types.KeyboardButton(say.plain(key)) for key in row))
         return markup
+
+    def command_menu(self, say: Speaker) -> list[tuple[str, str]]:
+        """Telegram's command menu in ``say``'s language: (command, what it does)."""
+        return [(say.plain(f"commands.{entry}.name"), say.plain(f"commands.{entry}.about"))
+                for entry in COMMAND_MENU]
 
     def menu_labels(self) -> dict[str, str]:
         """Every language's menu label → its key: an old keyboard keeps working after a switch."""

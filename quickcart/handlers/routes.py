@@ -9,15 +9,23 @@ from __future__ import annotations
 
 from quickcart.handlers import account, admin, admin_confirm, admin_stock, balance, payment, shop, start
 
-# /command → handler(app, message, user)
+# /command → handler(app, message, user); each in every language, whatever the user's (the menu
+# Telegram shows, per language, is handlers.context.COMMAND_MENU). None is named like an admin
+# command: those answer everyone else as unknown (English products are /shop, not /products).
 COMMANDS = {
     "start": start.greet,
     "produk": shop.open_catalogue,
+    "shop": shop.open_catalogue,
     "saldo": balance.show_balance,
+    "balance": balance.show_balance,
     "riwayat": account.show_history,
+    "history": account.show_history,
     "akun": account.show_account,
+    "account": account.show_account,
     "bantuan": start.show_help,
     "help": start.show_help,
+    "bahasa": account.show_languages,
+    "language": account.show_languages,
 }
 
 # The main menu's buttons (catalogue keys of their labels, in every language) → handler(app, message, user)
@@ -46,6 +54,7 @@ BUTTONS = {
     "bal": balance.topup_menu,
     "top": balance.topup_preset,
     "topc": balance.topup_custom,
+    "lang": account.choose_language,
     # admins' buttons: each handler answers anyone else as it answers a stale button
     "lines": admin_stock.lines_page,
     "cfm": admin_confirm.confirm,

@@ -45,20 +45,19 @@ def categories_screen(say: Speaker, user: User, page: int = 0) -> Screen:
     if len(found) == 1:
         return products_screen(say, found[0], 0, user)
     shown = catalogue.paginate(found, page, catalogue.CATEGORIES_PER_PAGE)
-    rows = [[(say.plain("btn.category", name=category.name, products=category.products),
-              encode("cat", category.key, 0))] for category in shown.items]
+    rows = [[(views.category_button(say, category), encode("cat", category.key, 0))] for category in shown.items]
     rows += pager(say, shown.page, shown.pages, lambda p: encode("cats", p))
     return say("shop.categories"), inline(rows)
 
 
 def products_screen(say: Speaker, category: catalogue.Category, page: int, user: User) -> Screen:
     shown = catalogue.products_page(category.name, page)
-    rows = [[(views.product_button(say, product.name, product.price_for(user), product.stock_count),
-              encode("prod", product.id, 1))] for product in shown.items]
+    rows = [[(views.product_button(say, product, product.price_for(user)), encode("prod", product.id, 1))]
+            for product in shown.items]
     rows += pager(say, shown.page, shown.pages, lambda p: encode("cat", category.key, p))
     if len(catalogue.categories()) > 1:
         rows.append([(say.plain("btn.back"), encode("cats", 0))])
-    return views.products_title(say, category.name, shown.page, shown.pages), inline(rows)
+    return views.products_title(say, category, shown.page, shown.pages), inline(rows)
 
 
 def card_screen(say: Speaker, product, quantity: int, user: User) -> PhotoScreen:
@@ -95,7 +94,7 @@ def payment_choice_screen(app: App, say: Speaker, product, quantity: int, user: 
         methods.append((say.plain("btn.pay_balance"),
                         encode("pay", "b", product.id, quantity, nonce, cost.subtotal)))
     rows = [methods, [(say.plain("btn.back"), encode("prod", product.id, quantity))]]
-    return views.choose_payment(say, product.name, cost, user.account_balance, enough), inline(rows)
+    return views.choose_payment(say, product, cost, user.account_balance, enough), inline(rows)
 
 
 # --- handlers --------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """The front door: /start, the main menu, help, and what nothing else takes.
 
-The welcome and the help are the admins' own words when they set them
-(:mod:`quickcart.storefront`), read at every use.
+The welcome and the help are the admins' own words when they set them for
+the reader's language (:mod:`quickcart.storefront`), read at every use.
 """
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from telebot import types
 
 from quickcart import storefront, views
 from quickcart.handlers.context import App
+from quickcart.i18n import Speaker
 from quickcart.models import User
 
 
@@ -26,15 +27,18 @@ def show_help(app: App, message: types.Message, user: User) -> None:
     app.sender.post_text(message.chat.id, help_text(app, user), app.menu_keyboard(say))
 
 
-def welcome_text(app: App, user: User) -> str:
+def welcome_text(app: App, user: User, say: Speaker | None = None) -> str:
+    """The greeting for ``user``, in their language (or ``say``'s: an admin's preview of another language's)."""
     shop = storefront.shop_name(app.config.shop.name)
-    return views.welcome(app.say(user), user.name, shop, storefront.custom("welcome"))
+    say = say or app.say(user)
+    return views.welcome(say, user.name, shop, storefront.for_reader("welcome", say.language))
 
 
-def help_text(app: App, user: User) -> str:
+def help_text(app: App, user: User, say: Speaker | None = None) -> str:
     shop = app.config.shop
-    return views.help_text(app.say(user), storefront.shop_name(shop.name), storefront.contact(shop.support_contact),
-                           app.config.payment.qr_ttl_minutes, storefront.custom("help"))
+    say = say or app.say(user)
+    return views.help_text(say, storefront.shop_name(shop.name), storefront.contact(shop.support_contact),
+                           app.config.payment.qr_ttl_minutes, storefront.for_reader("help", say.language))
 
 
 def unknown_command(app: App, message: types.Message, user: User) -> None:

@@ -9,53 +9,53 @@ import zxingcpp
 
 from quickcart import orders
 from quickcart.models import QRIS, Order, User
-from tests.words import button, fragment, says
+from tests.words import ID, Words
 
 FEES = orders.FeePolicy(70, 310)
 
 
-def start(user) -> None:
+def start(user, words: Words = ID) -> None:
     user.send_text("/start")
-    user.wait_for_message(contains=fragment("start.welcome"))
+    user.wait_for_message(contains=words.fragment("start.welcome"))
 
 
-def open_product(user, product_name: str, category: str = "Streaming"):
-    """🛍 Produk → (category, when there are several) → the product's card."""
-    user.tap_keyboard(button("menu.products"))
-    listing = user.wait_for_message(lambda m: is_listing(m, category))
+def open_product(user, product_name: str, category: str = "Streaming", words: Words = ID):
+    """🛍 Produk → (category, when there are several) → the product's card (names as the user's language shows them)."""
+    user.tap_keyboard(words.button("menu.products"))
+    listing = user.wait_for_message(lambda m: is_listing(m, category, words))
     if not any(product_name in label for label in listing.button_texts()):
         user.press(listing, category)
         listing = user.wait_for_message(lambda m: any(product_name in b for b in m.button_texts()))
     user.press(listing, product_name)
-    return user.wait_for_message(contains=fragment("shop.card_price"))
+    return user.wait_for_message(contains=words.fragment("shop.card_price"))
 
 
-def is_listing(message, category: str) -> bool:
+def is_listing(message, category: str, words: Words = ID) -> bool:
     """What 🛍 Produk shows: the categories, or the one category's products (paged or not)."""
     text = message.plain_text()
-    return (text in (says("shop.categories"), says("shop.products", category=category))
-            or text.startswith(fragment("shop.products_paged", category=category)))
+    return (text in (words.says("shop.categories"), words.says("shop.products", category=category))
+            or text.startswith(words.fragment("shop.products_paged", category=category)))
 
 
-def set_quantity(user, card, quantity: int):
+def set_quantity(user, card, quantity: int, words: Words = ID):
     current = 1
     while current < quantity:
-        user.press(card, button("btn.plus"))
+        user.press(card, words.button("btn.plus"))
         current += 1
-        card = user.wait_for_message(contains=fragment("shop.card_quantity", quantity=current))
+        card = user.wait_for_message(contains=words.fragment("shop.card_quantity", quantity=current))
     return card
 
 
-def choose_payment(user, card):
-    user.press(card, button("btn.buy"))
-    return user.wait_for_message(contains=says("checkout.summary_title"))
+def choose_payment(user, card, words: Words = ID):
+    user.press(card, words.button("btn.buy"))
+    return user.wait_for_message(contains=words.says("checkout.summary_title"))
 
 
-def pay_by_qris(user, product_name: str, quantity: int = 1):
+def pay_by_qris(user, product_name: str, quantity: int = 1, words: Words = ID, category: str = "Streaming"):
     """Browse, pick the quantity, check out by QRIS; returns the QR photo message."""
-    card = set_quantity(user, open_product(user, product_name), quantity)
-    choice = choose_payment(user, card)
-    user.press(choice, button("btn.pay_qris"))
+    card = set_quantity(user, open_product(user, product_name, category, words), quantity, words)
+    choice = choose_payment(user, card, words)
+    user.press(choice, words.button("btn.pay_qris"))
     return user.wait_for_message(lambda m: m.kind == "photo")
 
 
@@ -66,8 +66,8 @@ def decode_qr(photo_message) -> str:
     return found[0].text
 
 
-def invoice_of(photo_message) -> str:
-    label = fragment("payment.qr_invoice")
+def invoice_of(photo_message, words: Words = ID) -> str:
+    label = words.fragment("payment.qr_invoice")
     for line in photo_message.plain_text().splitlines():
         if line.startswith(label):
             return line[len(label):].strip()

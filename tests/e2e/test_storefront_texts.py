@@ -1,6 +1,7 @@
 """Admins word the storefront from Telegram: saved in the database, used at once, reset to the default."""
 from __future__ import annotations
 
+from quickcart import storefront
 from quickcart.models import AuditLog, Setting
 from tests.admin_words import reason, says, usage_of
 from tests.e2e.admin_helpers import ask, db_snapshot, start_admin
@@ -63,7 +64,7 @@ def test_a_storefront_text_telegram_would_refuse_is_refused_when_saved(shop, tel
                           ("/settext help\nHarga < 50rb", says("admin.format.bare_less_than", typed="< 50rb")),
                           ("/settext shopname Toko\nBaris dua", says("admin.format.one_line")),
                           ("/settext footer Halo", reason("admin.reason.unknown_text", typed="footer",
-                                                          names="welcome, help, shopname, contact"))):
+                                                          names=", ".join(storefront.NAMES)))):
         answer = ask(admin, text, problem)
         assert usage_of("settext") in answer.plain_text(), text
     assert db_snapshot() == before

@@ -22,7 +22,7 @@ NASTY = "<b>Tom & Jerry</b> <script> 5 > 3 &amp; _under_ *star*"
 WHEN = datetime(2026, 11, 27, 9, 30)
 
 PRODUCT = SimpleNamespace(id=3, name=NASTY, category=NASTY, customer_price=50_000, reseller_price=45_000,
-                          stock_count=4, sold_count=2, is_active=False)
+                          stock_count=4, sold_count=2, is_active=False, name_en=NASTY)
 USER = SimpleNamespace(id=7001, name=NASTY, username="a_b", bank_id="USR001", is_reseller=True, account_balance=5,
                        is_banned=True, ban_reason=NASTY, blocked_bot=True, created_at=WHEN, email=NASTY,
                        whatsapp_number="+62 <8>")
@@ -43,6 +43,8 @@ CALLS = [
     lambda: admin_views.product_added(SAY, PRODUCT),
     lambda: admin_views.product_edited(SAY, PRODUCT, ["name", "customer_price"]),
     lambda: admin_views.product_switched(SAY, PRODUCT),
+    lambda: admin_views.category_named(SAY, NASTY, NASTY),
+    lambda: admin_views.category_named(SAY, NASTY, ""),
     lambda: admin_views.product_list(SAY, [PRODUCT] * 3)[0],
     lambda: admin_views.stock_counts(SAY, PRODUCT, StockCounts(1, 2, 3)),
     lambda: SAY("admin.stock.importing", count=100_000, id=PRODUCT.id, name=NASTY),

@@ -14,7 +14,8 @@ def test_encoded_data_parses_back_to_typed_fields():
 
 
 def test_every_action_fits_telegrams_64_bytes_at_its_largest():
-    samples = {"int": 999_999_999, "key": "ffffffff", "method": "q", "nonce": "Z" * 8, "amount": 999_999_999_999}
+    samples = {"int": 999_999_999, "key": "ffffffff", "method": "q", "nonce": "Z" * 8, "amount": 999_999_999_999,
+               "language": "xyz", "screen": "a"}
     for action, kinds in callbacks.ACTIONS.items():
         data = callbacks.encode(action, *(samples[kind] for kind in kinds))
         assert len(data.encode()) <= 64
@@ -25,6 +26,7 @@ def test_every_action_fits_telegrams_64_bytes_at_its_largest():
     "v1:prod:1234567890:1", "v1:pay:x:1:1:AbCd1234:5", "v1:pay:q:1:1:short:5",
     "v1:pay:q:1:1:AbCd1234", "v1:pay:q:1:1:AbCd1234:1234567890123", "v1:unknown", "v1:cat:GGGGGGGG:0",
     "v1:prod:1:1\n", "v1:prod:１:1", "product_1_quantity_plus", "v1:" + "x" * 100,
+    "v1:lang:EN:a", "v1:lang:english:a", "v1:lang:en:x", "v1:lang:en", "v1:lang:../:a",
 ])
 def test_garbage_is_refused(data):
     assert callbacks.parse(data) is None

@@ -253,7 +253,7 @@ def test_the_reader_finds_the_lookups_it_must():
     # table-driven and built keys.
     found = keys_used()
     assert {"start.welcome", "shop.card_price_reseller", "payment.received", "menu.products",
-            "notice.late_credited", "commands.bantuan", "admin.reason.price_below_minimum",
+            "notice.late_credited", "commands.help.about", "language.name", "admin.reason.price_below_minimum",
             "admin.reason.not_a_number", "admin.what.customer_price"} <= found
 
 

@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 from quickcart import catalogue, stock
-from quickcart.delivery import MAX_ATTEMPTS
+from quickcart.delivery import MAX_ATTEMPTS, Delivery
+from quickcart.i18n import speaker
 from quickcart.models import Order
+from quickcart.notices import PaymentNotices
+from quickcart.payments import PaymentService
 from quickcart.timeutil import utcnow
 from tests.unit.helpers import make_user
 
@@ -44,3 +47,32 @@ def test_a_live_claim_is_not_taken_over_by_the_sweep(delivering_service, telegra
     # claimed by this run a moment ago, as by a delivery still in flight
     Order.update(delivery_claimed_at=utcnow()).where(Order.id == order.id).execute()
     assert delivering_service.delivery.redeliver() == 0
+
+
+class RecordingNotifier:
+    def __init__(self):
+        self.notices = []
+
+    def notify(self, notice):
+        self.notices.append(notice)
+
+
+def test_a_delivery_given_up_on_is_told_to_each_admin_in_their_language(db, config, gateway, telegram, sender):
+    notifier = RecordingNotifier()
+    delivery = Delivery(sender, notifier)
+    service = PaymentService(config, gateway, PaymentNotices(notifier, sender, delivery, gateway.account, 5))
+    try:
+        order = paid_order(service, telegram, 24)
+        telegram.user(24, "Budi").block_bot()  # a refusal that counts, whichever delivery tries next
+        telegram.faults.clear()
+        Order.update(delivery_attempts=MAX_ATTEMPTS - 1).where(Order.id == order.id).execute()
+        assert delivery.deliver(order.id) is False
+    finally:
+        service.stop()
+        delivery.stop()
+    failing = [notice for notice in notifier.notices if callable(notice)][-1]
+    for language in ("id", "en"):
+        say = speaker(language)
+        assert failing(say).startswith(say("notice.delivery_failing", invoice=order.invoice_id,
+                                           attempts=MAX_ATTEMPTS, reason="")[:30])
+    assert failing(speaker("id")) != failing(speaker("en"))

@@ -297,3 +297,15 @@ def test_schema_6_keeps_plain_descriptions_showing_as_typed_and_lets_lines_be_re
             StockLine.update(state="lost").where(StockLine.id == line.id).execute()
     finally:
         close_database()
+
+
+def test_users_of_an_upgraded_database_speak_indonesian_until_telegram_or_they_say_otherwise(v1_copy):
+    open_shop_database(v1_copy)
+    try:
+        migrate(database)
+        assert database.execute_sql('SELECT DISTINCT language, language_chosen FROM "user"').fetchall() == [("id", 0)]
+        assert database.execute_sql("SELECT DISTINCT name_en, description_en FROM product").fetchall() == [("", "")]
+        assert database.execute_sql("SELECT DISTINCT product_name_en FROM order_item").fetchall() == [("",)]
+        assert database.execute_sql("SELECT COUNT(*) FROM category_name").fetchone() == (0,)
+    finally:
+        close_database()

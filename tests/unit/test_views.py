@@ -31,7 +31,9 @@ USER = SimpleNamespace(name=NASTY, username=NASTY, id=1, bank_id=NASTY, is_resel
                        email=NASTY, whatsapp_number=NASTY)
 # Descriptions and terms are stored as checked formatted text (quickcart.richtext).
 PRODUCT = SimpleNamespace(name=NASTY, description=richtext.escape(NASTY), terms=richtext.escape(NASTY), stock_count=3,
-                          sold_count=1)
+                          sold_count=1, name_en=NASTY, description_en=richtext.escape(NASTY),
+                          terms_en=richtext.escape(NASTY))
+CATEGORY = SimpleNamespace(name=NASTY, name_en=NASTY, products=2)
 LONG_FORMATTED = "<b>Garansi</b> <i>30 hari</i> &amp; <a href=\"https://x.test/\">bantuan</a>. " * 60
 TRANSACTION = SimpleNamespace(account=NASTY, order_id=NASTY, amount=5, status=NASTY)
 ENTRY = SimpleNamespace(delta=-5000, reason="purchase", created_at=MOMENT)
@@ -44,16 +46,17 @@ MESSAGES = {
     "help_text": lambda say: views.help_text(say, NASTY, NASTY, 10),
     "help_text_custom": lambda say: views.help_text(say, NASTY, NASTY, 10, "Belanja di {shop}: {minutes} menit"),
     "account": lambda say: views.account(say, USER, 3, 150_000),
-    "products_title": lambda say: views.products_title(say, NASTY, 0, 3),
+    "products_title": lambda say: views.products_title(say, CATEGORY, 0, 3),
     "product_card": lambda say: views.product_card(say, PRODUCT, 50_000, 2, True),
     "product_card_sold_out": lambda say: views.product_card(say, SimpleNamespace(**{**PRODUCT.__dict__,
                                                                                     "stock_count": 0}),
                                                             50_000, 1, False),
     "product_card_caption": lambda say: views.product_card(
-        say, SimpleNamespace(**{**PRODUCT.__dict__, "description": LONG_FORMATTED, "terms": LONG_FORMATTED}),
+        say, SimpleNamespace(**{**PRODUCT.__dict__, "description": LONG_FORMATTED, "terms": LONG_FORMATTED,
+                                "description_en": LONG_FORMATTED, "terms_en": LONG_FORMATTED}),
         50_000, 1, False, limit=1024),
     "terms": lambda say: views.terms(say, PRODUCT),
-    "choose_payment": lambda say: views.choose_payment(say, NASTY, Quote(25_000, 2, 50_000, 660), 10, False),
+    "choose_payment": lambda say: views.choose_payment(say, PRODUCT, Quote(25_000, 2, 50_000, 660), 10, False),
     "qr_caption": lambda say: views.qr_caption(say, fake_order(), [ITEM]),
     "order_closed_caption": lambda say: views.order_closed_caption(say, fake_order(invoice_id=NASTY)),
     "purchase_success_inline": lambda say: views.purchase_success(say, fake_order(), [ITEM], NASTY + "\n" + NASTY),
@@ -73,9 +76,10 @@ CAPTIONS = {"product_card_caption"}
 
 # Buttons and button-press answers: plain, shown as typed.
 PLAIN = {
-    "product_button": lambda say: views.product_button(say, NASTY, 50_000, 3),
+    "product_button": lambda say: views.product_button(say, PRODUCT, 50_000),
+    "category_button": lambda say: views.category_button(say, CATEGORY),
     "history_button": lambda say: views.history_button(say, fake_order(), NASTY),
-    "order_summaries": lambda say: views.order_summaries(say, [fake_order()], {7: (NASTY, 2)})[7],
+    "order_summaries": lambda say: views.order_summaries(say, [fake_order()], {7: ITEM})[7],
     "goods_lines": lambda say: "\n".join(views.goods_lines(say, [NASTY, None])),
     "buyer": lambda say: views.buyer(say, USER),
 }
@@ -101,8 +105,9 @@ def test_each_button_shows_names_as_typed(name, say):
 
 def test_a_list_on_several_pages_says_which_page():
     say = speaker()
-    assert views.products_title(say, "Game", 1, 3) == say("shop.products_paged", category="Game", page=2, pages=3)
-    assert views.products_title(say, "Game", 0, 1) == say("shop.products", category="Game")
+    game = SimpleNamespace(name="Game", name_en="")
+    assert views.products_title(say, game, 1, 3) == say("shop.products_paged", category="Game", page=2, pages=3)
+    assert views.products_title(say, game, 0, 1) == say("shop.products", category="Game")
     assert views.history_title(say, 2, 3) == say("history.title_paged", page=3, pages=3)
 
 
@@ -125,3 +130,55 @@ def test_a_top_up_is_summarised_as_one_in_lists():
     say = speaker()
     topup = fake_order(id=9, kind=TOPUP, is_topup=True)
     assert views.order_summaries(say, [topup], {}) == {9: say.plain("history.topup_summary")}
+
+
+# --- the seller's own words in the reader's language ------------------------------------------
+
+ENGLISH_PRODUCT = SimpleNamespace(name="Netflix 1 Bulan", description="Akun sharing", name_en="Netflix 1 Month",
+                                  description_en="Shared account", terms="Jangan ganti password",
+                                  terms_en="Do not change the password", stock_count=3, sold_count=1)
+UNTRANSLATED = SimpleNamespace(**{**ENGLISH_PRODUCT.__dict__, "name_en": "", "description_en": "", "terms_en": ""})
+ENGLISH_ITEM = SimpleNamespace(product_name="Netflix 1 Bulan", product_name_en="Netflix 1 Month", quantity=1,
+                               price_per_unit=50_000)
+
+
+def test_english_readers_see_the_english_name_and_description_when_the_seller_gave_them():
+    english, indonesian = speaker("en"), speaker("id")
+    card = views.product_card(english, ENGLISH_PRODUCT, 50_000, 1, False)
+    assert "Netflix 1 Month" in card and "Shared account" in card and "Do not change the password" in card
+    assert "Bulan" not in card and "Jangan" not in card
+    assert "Do not change the password" in views.terms(english, ENGLISH_PRODUCT)
+    assert "Jangan ganti password" in views.terms(indonesian, ENGLISH_PRODUCT)
+    assert "Jangan ganti password" in views.product_card(english, UNTRANSLATED, 50_000, 1, False)
+    no_terms = SimpleNamespace(**{**ENGLISH_PRODUCT.__dict__, "terms": ""})
+    assert "Do not change" not in views.product_card(english, no_terms, 50_000, 1, False), \
+        "English terms translate the terms: none without them"
+    assert "Netflix 1 Bulan" in views.product_card(indonesian, ENGLISH_PRODUCT, 50_000, 1, False)
+    assert "Netflix 1 Bulan" in views.product_card(english, UNTRANSLATED, 50_000, 1, False)
+    assert "Netflix 1 Month" in views.product_button(english, ENGLISH_PRODUCT, 50_000)
+    assert "Netflix 1 Month" in views.choose_payment(english, ENGLISH_PRODUCT, Quote(50_000, 1, 50_000, 660), 0, False)
+
+
+def test_an_order_shows_the_english_name_kept_when_it_was_bought():
+    english, indonesian = speaker("en"), speaker("id")
+    for view in (lambda say: views.qr_caption(say, fake_order(), [ENGLISH_ITEM]),
+                 lambda say: views.purchase_success(say, fake_order(), [ENGLISH_ITEM], "line"),
+                 lambda say: views.order_detail(say, fake_order(), [ENGLISH_ITEM]),
+                 lambda say: views.order_summaries(say, [fake_order()], {7: ENGLISH_ITEM})[7]):
+        assert "Netflix 1 Month" in view(english) and "Netflix 1 Bulan" not in view(english)
+        assert "Netflix 1 Bulan" in view(indonesian)
+
+
+def test_a_category_shows_its_english_name_to_english_readers():
+    category = SimpleNamespace(name="Voucher Game", name_en="Game Vouchers", products=4)
+    assert "Game Vouchers" in views.category_button(speaker("en"), category)
+    assert "Voucher Game" in views.category_button(speaker("id"), category)
+    assert "Game Vouchers" in views.products_title(speaker("en"), category, 0, 1)
+
+
+def test_english_money_and_moments_follow_english_conventions_in_jakarta_time():
+    english = speaker("en")
+    assert english.money(1_250_000) == "Rp1,250,000" and speaker("id").money(1_250_000) == "Rp1.250.000"
+    assert english.moment(MOMENT) == "27 Nov 2026, 14:05 WIB"  # 07:05 UTC is 14:05 in Jakarta
+    assert english.moment(datetime(2026, 3, 6, 20, 0), "date") == "7 Mar 2026"
+    assert english("payment.qr_expires", expires=MOMENT).endswith("27 Nov 2026, 14:05 WIB")
