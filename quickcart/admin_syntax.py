@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date, timedelta
 from functools import cache
 
 from quickcart.money import parse_rupiah
+from quickcart.timeutil import DayRange
 
 MAX_ORDERS_LISTED = 50
 DEFAULT_ORDERS_LISTED = 10
@@ -285,9 +287,16 @@ def parse_product_id(command: str, args: str) -> int:
     return parse_id(command, _words(command, args, 1, 1)[0])
 
 
-def parse_add_stock_head(args: str) -> int:
-    """The first line of ``/addstock <id>`` (the items follow on the next lines)."""
-    return parse_product_id("addstock", args)
+def parse_add_stock_head(args: str) -> tuple[int, str]:
+    """The first line of ``/addstock <id> [item]``: the product, and an item typed on the same line.
+
+    ``/addstock 7 akun:pw`` is product 7 with the item ``akun:pw`` (the rest
+    of the line, spaces and all); more items may follow on the next lines.
+    """
+    words = args.strip().split(maxsplit=1)
+    if not words:
+        raise UsageError("addstock")
+    return parse_id("addstock", words[0]), words[1].strip() if len(words) > 1 else ""
 
 
 @dataclass(frozen=True)
@@ -319,14 +328,33 @@ def parse_set_role(argument: str) -> tuple[str, str]:
     return words[0], role
 
 
-def parse_add_balance(argument: str) -> tuple[str, int, str]:
-    """``<id> <jumlah> [catatan]``; the amount may be negative to correct a mistake."""
+SILENT = "silent"
+
+
+@dataclass(frozen=True)
+class BalanceChange:
+    query: str  # who, as typed
+    amount: int  # negative takes from the balance
+    note: str
+    silent: bool  # the customer is not told
+
+
+def parse_add_balance(argument: str) -> BalanceChange:
+    """``<id> <jumlah> [silent] [catatan]``; the amount may be negative to correct a mistake.
+
+    The customer is told of the change unless the word ``silent`` comes
+    right after the amount (``/addbalance 123 5000 silent bonus``); anywhere
+    else it is just part of the note.
+    """
     words = argument.strip().split(maxsplit=2)
     if len(words) < 2:
         raise UsageError("addbalance")
     amount = parse_signed_amount("addbalance", words[1])
-    note = words[2].strip()[:MAX_NOTE] if len(words) == 3 else ""
-    return words[0], amount, note
+    rest = words[2].strip() if len(words) == 3 else ""
+    first, _, after = rest.partition(" ")
+    silent = first.lower() == SILENT
+    note = after.strip() if silent else rest
+    return BalanceChange(query=words[0], amount=amount, note=note[:MAX_NOTE], silent=silent)
 
 
 def parse_invoice(command: str, args: str) -> str:
@@ -335,6 +363,34 @@ def parse_invoice(command: str, args: str) -> str:
     if not invoice.isascii() or not invoice.isalnum() or len(invoice) > 32:
         raise UsageError(command, "admin.reason.invoice", typed=invoice)
     return invoice
+
+
+@dataclass(frozen=True)
+class RefundRequest:
+    invoice: str
+    amount: int | None  # None: everything that was paid
+    reason: str
+
+
+def parse_refund(argument: str) -> RefundRequest:
+    """``<invoice> [jumlah] [alasan]``: the amount, when given, comes right after the invoice.
+
+    A second word that starts with a digit or ``Rp`` is the amount (and must
+    be one); anything else starts the reason.
+    """
+    words = argument.strip().split(maxsplit=1)
+    if not words:
+        raise UsageError("refund")
+    invoice = parse_invoice("refund", words[0])
+    rest = words[1].strip() if len(words) > 1 else ""
+    amount = None
+    head, _, tail = rest.partition(" ")
+    if head[:1].isdigit() or head.lower().startswith("rp"):
+        amount = parse_price("refund", head, AMOUNT)
+        rest = tail.strip()
+    if len(rest) > MAX_NOTE:
+        raise UsageError("refund", "admin.reason.note_too_long", limit=MAX_NOTE)
+    return RefundRequest(invoice=invoice, amount=amount, reason=rest)
 
 
 RESOLUTIONS = ("deliver", "credit", "close")
@@ -370,6 +426,67 @@ def parse_switch(command: str, args: str) -> bool:
     if value not in ("on", "off"):
         raise UsageError(command, "admin.reason.switch", typed=words[0])
     return value == "on"
+
+
+MAX_STATS_DAYS = 366
+_LAST_DAYS = re.compile(r"([0-9]{1,3})d", re.IGNORECASE)
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
+_DAY = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+
+
+def _month(year: int, month: int) -> DayRange:
+    first = date(year, month, 1)
+    following = date(year + month // 12, month % 12 + 1, 1)
+    return DayRange(first, following - timedelta(days=1))
+
+
+def _one_period(command: str, word: str, today: date) -> DayRange:
+    """``today``, ``7d`` (the last 7 days, today included), ``month`` (this month so far), ``2026-11``."""
+    lowered = word.lower()
+    if lowered == "today":
+        return DayRange(today, today)
+    if lowered == "month":
+        return DayRange(today.replace(day=1), today)
+    if match := _LAST_DAYS.fullmatch(word):
+        days = int(match.group(1))
+        if not 1 <= days <= MAX_STATS_DAYS:
+            raise UsageError(command, "admin.reason.period_days", maximum=MAX_STATS_DAYS)
+        return DayRange(today - timedelta(days=days - 1), today)
+    if match := _MONTH.fullmatch(word):
+        year, month = int(match.group(1)), int(match.group(2))
+        if 1 <= month <= 12 and year >= 2000:
+            return _month(year, month)
+    raise UsageError(command, "admin.reason.period", typed=word)
+
+
+def _day(command: str, word: str) -> date:
+    match = _DAY.fullmatch(word)
+    try:
+        return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))  # type: ignore[union-attr]
+    except (AttributeError, ValueError):
+        raise UsageError(command, "admin.reason.period", typed=word) from None
+
+
+def parse_period(command: str, args: str, today: date) -> DayRange | None:
+    """A range of Jakarta days, or None when none was given.
+
+    ``today`` · ``7d`` / ``30d`` (the last N days, today included) ·
+    ``month`` (this month so far) · ``2026-11`` (that month) ·
+    ``2026-11-01 [2026-11-15]`` (from that day to the second, or to today).
+    A range never runs past today; it must not start after it ends.
+    """
+    words = _words(command, args, 0, 2)
+    if not words:
+        return None
+    if len(words) == 1 and not _DAY.fullmatch(words[0]):
+        period = _one_period(command, words[0], today)
+    else:
+        first = _day(command, words[0])
+        period = DayRange(first, _day(command, words[1]) if len(words) == 2 else today)
+    period = DayRange(period.first, min(period.last, today))
+    if period.first > period.last:
+        raise UsageError(command, "admin.reason.period_order")
+    return period
 
 
 def parse_no_arguments(command: str, args: str) -> None:

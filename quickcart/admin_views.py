@@ -216,9 +216,17 @@ def role_set(say: Speaker, user) -> str:
                user=user_label(say, user))
 
 
-def balance_adjusted(say: Speaker, user, delta: int, balance_after: int) -> str:
-    return say("admin.user.balance_added" if delta > 0 else "admin.user.balance_taken",
+def balance_adjusted(say: Speaker, user, delta: int, balance_after: int, told: bool | None) -> str:
+    """``told``: the customer was told (True), could not be reached (False), or was not to be told (None)."""
+    done = say("admin.user.balance_added" if delta > 0 else "admin.user.balance_taken",
                user=user_label(say, user), amount=abs(delta), balance=balance_after)
+    return "\n".join([done, customer_told(say, told)])
+
+
+def customer_told(say: Speaker, told: bool | None) -> str:
+    if told is None:
+        return say("admin.customer.not_told")
+    return say("admin.customer.told" if told else "admin.customer.unreachable")
 
 
 def balance_short(say: Speaker, user, balance: int, delta: int) -> str:
@@ -227,7 +235,7 @@ def balance_short(say: Speaker, user, balance: int, delta: int) -> str:
 
 # --- orders ----------------------------------------------------------------------
 
-def order_detail(say: Speaker, order, user, items, events, gateway: str) -> list[str]:
+def order_detail(say: Speaker, order, user, items, events, gateway: str, refund=None) -> list[str]:
     kind = say.plain("admin.order.kind_topup" if order.is_topup else "admin.order.kind_purchase")
     method = say.plain("admin.order.method_balance" if order.payment_method == BALANCE else "admin.order.method_qris")
     lines = [say("admin.order.title", invoice=order.invoice_id, kind=kind, status=say.plain(f"status.{order.status}")),
@@ -254,6 +262,8 @@ def order_detail(say: Speaker, order, user, items, events, gateway: str) -> list
     if order.status == PAID:
         lines.append(say("admin.order.delivered", when=_when(say, order.delivered_at),
                          attempts=order.delivery_attempts))
+    if refund is not None:
+        lines.append(say("admin.order.refunded", amount=refund.delta, when=_when(say, refund.created_at)))
     if events:
         lines.append(say("admin.order.events"))
         lines += [say("admin.order.event_detail", when=_when(say, event.created_at), action=event.action,
@@ -261,6 +271,28 @@ def order_detail(say: Speaker, order, user, items, events, gateway: str) -> list
                   else say("admin.order.event", when=_when(say, event.created_at), action=event.action)
                   for event in events]
     return split_for_telegram(say, lines)
+
+
+# Why a refund was refused (quickcart.refunds.Refusal values) → what the admin reads.
+REFUND_REFUSALS = {
+    "not_paid": "admin.refund.not_paid",
+    "topup": "admin.refund.topup",
+    "credited": "admin.refund.credited",
+    "too_much": "admin.refund.too_much",
+    "already": "admin.refund.already",
+}
+
+
+def refund_refused(say: Speaker, why: str, order, previous) -> str:
+    return say(REFUND_REFUSALS[why], invoice=order.invoice_id, status=say.plain(f"status.{order.status}"),
+               paid=order.total_bill, amount=previous.delta if previous else 0,
+               when=_when(say, previous.created_at if previous else None))
+
+
+def refund_done(say: Speaker, refund, buyer, told: bool) -> str:
+    return "\n".join([say("admin.refund.done", invoice=refund.order.invoice_id, amount=refund.amount,
+                           user=user_label(say, buyer), balance=refund.entry.balance_after),
+                       customer_told(say, told)])
 
 
 def goods(say: Speaker, lines: list[str]) -> str:

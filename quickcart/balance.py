@@ -49,6 +49,11 @@ def apply(user_id: int, delta: int, reason: str, *, order: Order | None = None,
                               order=order, admin_id=admin_id, note=note[:500])
 
 
+def current(user_id: int) -> int:
+    """The user's balance now (inside a transaction, the one it will change)."""
+    return User.select(User.account_balance).where(User.id == user_id).scalar() or 0
+
+
 def admin_adjust(admin_id: int, user: User, delta: int, note: str) -> LedgerEntry:
     with immediate():
         before = User.get_by_id(user.id).account_balance

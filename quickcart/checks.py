@@ -150,6 +150,7 @@ def data_findings() -> list[Finding]:
         REMOVED,
         RESERVED,
         SOLD,
+        LedgerEntry,
         Order,
         OrderItem,
         StockLine,
@@ -195,6 +196,16 @@ def data_findings() -> list[Finding]:
                             "every paid purchase has its lines sold to it or its payment credited"
                             if not unsettled else f"{len(unsettled)} paid purchase(s) neither delivered nor "
                             f"credited: {', '.join(unsettled[:10])}"))
+    wrong_refunds = [invoice for invoice, delta, paid, status, kind, settlement in
+                     LedgerEntry.select(Order.invoice_id, LedgerEntry.delta, Order.total_bill, Order.status,
+                                        Order.kind, Order.settlement)
+                     .join(Order, JOIN.LEFT_OUTER, on=(LedgerEntry.order == Order.id))
+                     .where(LedgerEntry.reason == balance.REFUND).tuples()
+                     if not (status == PAID and kind == PURCHASE and settlement != CREDITED and 0 < delta <= paid)]
+    findings.append(Finding(not wrong_refunds, "refunds",
+                            "every refund gives back at most what was paid for a paid purchase, once"
+                            if not wrong_refunds else f"{len(wrong_refunds)} refund(s) not for a paid purchase or "
+                            f"over what was paid: {', '.join(str(i) for i in wrong_refunds[:10])}"))
     overdue = [invoice for (invoice,) in Order.select(Order.invoice_id).where(
         (Order.status == PENDING) & (Order.payment_method == QRIS)
         & (Order.expires_at < utcnow() - OVERDUE_PENDING)).tuples()]

@@ -190,6 +190,30 @@ def _add_languages(db: SqliteDatabase) -> None:
                    '"name_en" VARCHAR(60) NOT NULL, "updated_at" DATETIME NOT NULL)')
 
 
+# Frozen at the shape schema version 8 gives them.
+_CONTACT_MESSAGE = (
+    'CREATE TABLE IF NOT EXISTS "contact_message" ("id" INTEGER NOT NULL PRIMARY KEY, "user_id" INTEGER NOT NULL, '
+    '"order_id" INTEGER, "source_message_id" INTEGER NOT NULL, "admin_id" INTEGER NOT NULL, '
+    '"admin_message_id" INTEGER NOT NULL, "created_at" DATETIME NOT NULL, '
+    'FOREIGN KEY ("user_id") REFERENCES "user" ("id") ON DELETE RESTRICT, '
+    'FOREIGN KEY ("order_id") REFERENCES "order" ("id") ON DELETE RESTRICT)',
+    'CREATE INDEX IF NOT EXISTS "contact_message_user_id" ON "contact_message" ("user_id")',
+    'CREATE INDEX IF NOT EXISTS "contact_message_order_id" ON "contact_message" ("order_id")',
+    'CREATE UNIQUE INDEX IF NOT EXISTS "contact_message_admin_id_admin_message_id" '
+    'ON "contact_message" ("admin_id", "admin_message_id")',
+    'CREATE UNIQUE INDEX IF NOT EXISTS "contact_message_user_id_source_message_id_admin_id" '
+    'ON "contact_message" ("user_id", "source_message_id", "admin_id")',
+)
+
+
+def _contact_and_figures(db: SqliteDatabase) -> None:
+    """The table that maps admins' copies of customer messages to customers; indexes for figures by period."""
+    for statement in _CONTACT_MESSAGE:
+        db.execute_sql(statement)
+    db.execute_sql('CREATE INDEX IF NOT EXISTS "order_created_at" ON "order" ("created_at")')
+    db.execute_sql('CREATE INDEX IF NOT EXISTS "user_created_at" ON "user" ("created_at")')
+
+
 STEPS: list[Step] = [
     (1, "initial schema", _create_all),
     (2, "index the orders the background jobs look for", _index_orders_for_background_jobs),
@@ -199,6 +223,7 @@ STEPS: list[Step] = [
     (6, "products: photo, sort order, terms, deletion, formatted descriptions; stock lines can be removed",
      _product_presentation_and_line_removal),
     (7, "languages: each user's; products' and categories' English names", _add_languages),
+    (8, "customers write to admins; figures and exports by period", _contact_and_figures),
 ]
 
 SCHEMA_VERSION = STEPS[-1][0]

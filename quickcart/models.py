@@ -88,7 +88,7 @@ class User(BaseModel):
     language_chosen = BooleanField(default=False, constraints=[SQL("DEFAULT 0")])
 
     class Meta:
-        indexes = ((("username",), False),)
+        indexes = ((("username",), False), (("created_at",), False))
 
     @property
     def is_reseller(self) -> bool:
@@ -187,6 +187,8 @@ class Order(BaseModel):
             # the late-payment poll (every 10 s) every expired or cancelled one.
             (("status", "delivered_at"), False),
             (("status", "closed_at"), False),
+            # Figures and exports by period (schema step 6).
+            (("created_at",), False),
         )
 
     @property
@@ -291,6 +293,29 @@ class AuditLog(BaseModel):
         )
 
 
+class ContactMessage(BaseModel):
+    """A customer's message to the shop as one admin received it.
+
+    Which admin message belongs to which customer (and order), so that an
+    admin's Telegram "reply" to it reaches that customer, also after a
+    restart. Never the message's content: Telegram holds that.
+    """
+    id = AutoField()
+    user = ForeignKeyField(User, backref="contact_messages", on_delete="RESTRICT")  # the customer
+    order = ForeignKeyField(Order, null=True, backref="contact_messages", on_delete="RESTRICT")
+    source_message_id = IntegerField()  # the customer's message, in their chat with the bot
+    admin_id = BigIntegerField()
+    admin_message_id = IntegerField()  # its copy, in that admin's chat
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = (
+            (("admin_id", "admin_message_id"), True),
+            # One copy per admin of each customer message, however often its button is pressed.
+            (("user", "source_message_id", "admin_id"), True),
+        )
+
+
 class ProcessedUpdate(BaseModel):
     """Telegram update ids already taken, so a redelivered update is skipped."""
     update_id = BigIntegerField(primary_key=True)
@@ -303,6 +328,6 @@ class Setting(BaseModel):
 
 
 ALL_MODELS = (User, Product, Order, OrderItem, StockLine, LedgerEntry, AuditLog,
-              ProcessedUpdate, Setting, CategoryName)
+              ProcessedUpdate, Setting, CategoryName, ContactMessage)
 
 __all__ = [model.__name__ for model in ALL_MODELS] + ["ALL_MODELS", "SQL"]

@@ -212,7 +212,7 @@ def history_button(say: Speaker, order, summary: str) -> str:
                      date=say.moment(order.created_at), summary=summary, total=order.total_bill)
 
 
-def order_detail(say: Speaker, order, items) -> str:
+def order_detail(say: Speaker, order, items, refund=None) -> str:
     lines = [say("history.order_invoice", invoice=order.invoice_id),
              say("history.order_status", status=say.plain(f"status.{order.status}")),
              say("history.order_created", created=order.created_at)]
@@ -228,6 +228,8 @@ def order_detail(say: Speaker, order, items) -> str:
     lines.append(say(total, total=order.total_bill))
     if order.is_credited:
         lines.append(say("history.order_credited"))
+    if refund is not None:
+        lines.append(say("history.order_refunded", amount=refund.delta, date=refund.created_at))
     return "\n".join(lines)
 
 
@@ -240,6 +242,21 @@ def balance_screen(say: Speaker, balance: int, entries) -> str:
             key = "balance.entry_credit" if entry.delta > 0 else "balance.entry_debit"
             lines.append(say(key, date=entry.created_at, amount=abs(entry.delta), reason=reason))
     lines.append(say("balance.footer"))
+    return "\n".join(lines)
+
+
+def balance_changed(say: Speaker, delta: int, balance: int, note: str) -> str:
+    """An admin added to (or took from) the customer's balance."""
+    lines = [say("balance.admin_added" if delta > 0 else "balance.admin_taken", amount=abs(delta), balance=balance)]
+    if note:
+        lines.append(say("balance.admin_note", note=note))
+    return "\n".join(lines)
+
+
+def refunded(say: Speaker, invoice: str, amount: int, balance: int, reason: str) -> str:
+    lines = [say("history.refunded_notice", invoice=invoice, amount=amount, balance=balance)]
+    if reason:
+        lines.append(say("history.refund_reason", reason=reason))
     return "\n".join(lines)
 
 

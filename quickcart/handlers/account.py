@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from telebot import types
 
-from quickcart import orders, users, views
+from quickcart import orders, refunds, users, views
 from quickcart.callbacks import Callback, encode
 from quickcart.delivery import send_goods
 from quickcart.handlers.context import App, inline
@@ -42,7 +42,7 @@ def order_screen(say: Speaker, order: Order, page: int) -> Screen:
         rows.append([(say.plain("btn.check_status"), encode("chk", order.id)),
                      (say.plain("btn.cancel"), encode("cnl", order.id))])
     rows.append([(say.plain("btn.history_back"), encode("hist", page))])
-    return views.order_detail(say, order, orders.items(order)), inline(rows)
+    return views.order_detail(say, order, orders.items(order), refunds.previous_refund(order)), inline(rows)
 
 
 def show_history(app: App, message: types.Message, user: User) -> None:

@@ -80,6 +80,7 @@ COMMANDS: dict[str, Handler] = {
     "orders": admin_orders.orders_command,
     "recheck": admin_orders.recheck,
     "resolve": admin_orders.resolve,
+    "refund": admin_orders.refund,
     "stats": admin_shop.stats_command,
     "broadcast": admin_shop.broadcast_text,
     "maintenance": admin_shop.maintenance,

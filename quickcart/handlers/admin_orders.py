@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from telebot import types
 
-from quickcart import admin_views, audit, orders, reports, stock, users, views
-from quickcart.admin_syntax import CommandText, parse_invoice, parse_orders_count, parse_resolve
-from quickcart.handlers.admin_reply import reply
+from quickcart import admin_views, audit, orders, refunds, reports, stock, users, views
+from quickcart.admin_syntax import CommandText, parse_invoice, parse_orders_count, parse_refund, parse_resolve
+from quickcart.handlers.admin_reply import reply, tell
 from quickcart.handlers.context import App
 from quickcart.models import PAID, Order, User
 
@@ -26,7 +26,8 @@ def order(app: App, message: types.Message, command: CommandText, admin: User) -
     if found is None:
         return
     reply(app, message, admin_views.order_detail(app.say(admin), found, users.get(found.user_id),
-                                                 orders.items(found), reports.order_trail(found), app.gateway.title))
+                                                 orders.items(found), reports.order_trail(found), app.gateway.title,
+                                                 refunds.previous_refund(found)))
     if found.is_purchase and found.status == PAID:
         _send_goods(app, message, admin, found)
 
@@ -73,3 +74,20 @@ def resolve(app: App, message: types.Message, command: CommandText, admin: User)
         reply(app, message, say("admin.order.not_a_mismatch", invoice=invoice))
     else:
         reply(app, message, say(f"admin.resolved.{action}", invoice=invoice))
+
+
+def refund(app: App, message: types.Message, command: CommandText, admin: User) -> None:
+    say = app.say(admin)
+    request = parse_refund(command.argument)
+    found = _order(app, message, admin, request.invoice)
+    if found is None:
+        return
+    try:
+        done = refunds.refund(admin.id, found, request.amount, request.reason)
+    except refunds.RefundRefused as refused:
+        reply(app, message, admin_views.refund_refused(say, refused.why.value, found, refused.previous))
+        return
+    buyer = users.get(found.user_id)
+    told = tell(app, buyer.id, views.refunded(app.say(buyer), found.invoice_id, done.amount,
+                                              done.entry.balance_after, done.reason))
+    reply(app, message, admin_views.refund_done(say, done, buyer, told))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from telebot import types
 
-from quickcart import admin_views, balance, reports, users
+from quickcart import admin_views, balance, reports, users, views
 from quickcart.admin_syntax import (
     CommandText,
     UsageError,
@@ -12,7 +12,7 @@ from quickcart.admin_syntax import (
     parse_set_role,
     parse_user_target,
 )
-from quickcart.handlers.admin_reply import reply
+from quickcart.handlers.admin_reply import reply, tell
 from quickcart.handlers.context import App
 from quickcart.models import User
 
@@ -63,11 +63,15 @@ def set_role(app: App, message: types.Message, command: CommandText, admin: User
 
 def add_balance(app: App, message: types.Message, command: CommandText, admin: User) -> None:
     say = app.say(admin)
-    query, delta, note = parse_add_balance(command.argument)
-    target = _user("addbalance", query)
+    change = parse_add_balance(command.argument)
+    target = _user("addbalance", change.query)
     try:
-        entry = balance.admin_adjust(admin.id, target, delta, note)
+        entry = balance.admin_adjust(admin.id, target, change.amount, change.note)
     except balance.InsufficientBalance as short:
-        reply(app, message, admin_views.balance_short(say, target, short.balance, delta))
+        reply(app, message, admin_views.balance_short(say, target, short.balance, change.amount))
         return
-    reply(app, message, admin_views.balance_adjusted(say, target, delta, entry.balance_after))
+    told = None
+    if not change.silent:
+        told = tell(app, target.id, views.balance_changed(app.say(target), change.amount, entry.balance_after,
+                                                           change.note))
+    reply(app, message, admin_views.balance_adjusted(say, target, change.amount, entry.balance_after, told))

@@ -4,12 +4,15 @@ import pytest
 
 from quickcart import admin_views
 from quickcart.admin_syntax import (
+    BalanceChange,
     ProductText,
+    RefundRequest,
     StorefrontEdit,
     UsageError,
     command_name,
     parse_add_balance,
     parse_add_product,
+    parse_add_stock_head,
     parse_ban,
     parse_edit_pairs,
     parse_edit_product,
@@ -18,6 +21,7 @@ from quickcart.admin_syntax import (
     parse_orders_count,
     parse_product_id,
     parse_product_text,
+    parse_refund,
     parse_set_role,
     parse_set_text,
     parse_switch,
@@ -95,9 +99,14 @@ def test_a_product_id_is_one_positive_number(args):
     assert refused(parse_product_id, "enable", args).command == "enable"
 
 
-def test_addbalance_takes_a_signed_amount_and_an_optional_note():
-    assert parse_add_balance("123 -5.000 koreksi salah input") == ("123", -5000, "koreksi salah input")
-    assert parse_add_balance("@budi +10rb") == ("@budi", 10_000, "")
+def test_addbalance_takes_a_signed_amount_an_optional_silent_flag_and_an_optional_note():
+    assert parse_add_balance("123 -5.000 koreksi salah input") == BalanceChange("123", -5000, "koreksi salah input",
+                                                                                 silent=False)
+    assert parse_add_balance("@budi +10rb") == BalanceChange("@budi", 10_000, "", silent=False)
+    assert parse_add_balance("123 5000 silent bonus") == BalanceChange("123", 5000, "bonus", silent=True)
+    assert parse_add_balance("123 5000 SILENT") == BalanceChange("123", 5000, "", silent=True)
+    # Only right after the amount is it the flag; elsewhere it is part of the note.
+    assert parse_add_balance("123 5000 bonus silent") == BalanceChange("123", 5000, "bonus silent", silent=False)
     for argument in ("123", "123 0", "123 abc", "123 -", ""):
         assert refused(parse_add_balance, argument).command == "addbalance"
 
@@ -173,3 +182,45 @@ def test_settext_names_a_storefront_text_and_reset_is_a_word_of_its_own():
     assert parse_set_text(split_command("/settext help"), names) == StorefrontEdit("help", None)
     with pytest.raises(UsageError):
         parse_set_text(split_command("/settext footer x"), names)
+def test_refund_takes_an_invoice_then_an_optional_amount_then_an_optional_reason():
+    assert parse_refund("trx20241228abc123") == RefundRequest("TRX20241228ABC123", None, "")
+    assert parse_refund("TRX1 15.000 akun mati") == RefundRequest("TRX1", 15_000, "akun mati")
+    assert parse_refund("TRX1 Rp15rb") == RefundRequest("TRX1", 15_000, "")
+    assert parse_refund("TRX1 akun mati 2 kali") == RefundRequest("TRX1", None, "akun mati 2 kali")
+    assert refused(parse_refund, "").command == "refund"
+    assert refused(parse_refund, "TRX1 15,5 rusak").reason == "admin.reason.not_whole_rupiah"
+    assert refused(parse_refund, "TRX1 0").reason == "admin.reason.not_positive"
+    assert refused(parse_refund, "TRX-1 5000").reason == "admin.reason.invoice"
+
+
+def test_addstock_takes_an_item_on_the_same_line_after_the_id():
+    assert parse_add_stock_head("7 akun@mail.com:pw rahasia") == (7, "akun@mail.com:pw rahasia")
+    assert parse_add_stock_head("#7") == (7, "")
+    wrong = refused(parse_add_stock_head, "akun:pw")
+    assert (wrong.reason, wrong.values["typed"]) == ("admin.reason.not_a_number", "akun:pw")
+    assert refused(parse_add_stock_head, "").reason == ""
+
+
+def test_a_period_is_a_word_a_month_or_days_and_never_runs_past_today():
+    from datetime import date
+
+    from quickcart.admin_syntax import parse_period
+    from quickcart.timeutil import DayRange
+
+    today = date(2026, 11, 20)
+    assert parse_period("stats", "", today) is None
+    assert parse_period("stats", "today", today) == DayRange(today, today)
+    assert parse_period("stats", "7d", today) == DayRange(date(2026, 11, 14), today)
+    assert parse_period("stats", "30D", today).days == 30
+    assert parse_period("stats", "month", today) == DayRange(date(2026, 11, 1), today)
+    assert parse_period("stats", "2026-10", today) == DayRange(date(2026, 10, 1), date(2026, 10, 31))
+    assert parse_period("stats", "2024-02", today) == DayRange(date(2024, 2, 1), date(2024, 2, 29))
+    assert parse_period("stats", "2026-11", today) == DayRange(date(2026, 11, 1), today)
+    assert parse_period("export", "2026-11-01 2026-11-05", today) == DayRange(date(2026, 11, 1), date(2026, 11, 5))
+    assert parse_period("export", "2026-11-01", today) == DayRange(date(2026, 11, 1), today)
+    assert refused(parse_period, "stats", "kemarin", today).values["typed"] == "kemarin"
+    assert refused(parse_period, "stats", "2026-13", today).reason == "admin.reason.period"
+    assert refused(parse_period, "stats", "400d", today).reason == "admin.reason.period_days"
+    assert refused(parse_period, "export", "2026-11-05 2026-11-01", today).reason == "admin.reason.period_order"
+    assert refused(parse_period, "export", "2026-12", today).reason == "admin.reason.period_order"
+    assert refused(parse_period, "export", "2026-02-30", today).reason == "admin.reason.period"

@@ -32,6 +32,7 @@ ORDER = SimpleNamespace(id=1, invoice_id="TRX20261127ABC123", is_topup=False, is
                         closed_at=WHEN, settlement="credited", delivered_at=None, delivery_attempts=2)
 ITEM = SimpleNamespace(product_name=NASTY, product_id=3, quantity=2, price_per_unit=25_000)
 EVENT = SimpleNamespace(created_at=WHEN, action="payment.paid", detail=NASTY)
+REFUND_ENTRY = SimpleNamespace(delta=50_660, created_at=WHEN, balance_after=50_665)
 STATS = {"total_users": 1, "total_transactions": 2, "active_orders": 3, "revenue_today": 4,
          "top_products": [{"id": 1, "name": NASTY, "sold": 9}]}
 
@@ -56,10 +57,14 @@ CALLS = [
     lambda: admin_views.user_banned(SAY, USER),
     lambda: SAY("admin.user.unbanned", user=admin_views.user_label(SAY, USER)),
     lambda: admin_views.role_set(SAY, USER),
-    lambda: admin_views.balance_adjusted(SAY, USER, -5000, 10),
+    lambda: admin_views.balance_adjusted(SAY, USER, -5000, 10, None),
+    lambda: admin_views.balance_adjusted(SAY, USER, 5000, 10, False),
     lambda: admin_views.balance_short(SAY, USER, 5, -6),
     lambda: SAY("admin.order.missing", invoice=NASTY),
-    lambda: admin_views.order_detail(SAY, ORDER, USER, [ITEM], [EVENT], NASTY)[0],
+    lambda: admin_views.order_detail(SAY, ORDER, USER, [ITEM], [EVENT], NASTY, REFUND_ENTRY)[0],
+    lambda: admin_views.refund_refused(SAY, "already", ORDER, REFUND_ENTRY),
+    lambda: admin_views.refund_refused(SAY, "too_much", ORDER, None),
+    lambda: admin_views.refund_done(SAY, SimpleNamespace(order=ORDER, amount=5, entry=REFUND_ENTRY), USER, True),
     lambda: admin_views.goods(SAY, [NASTY, NASTY]),
     lambda: SAY("admin.order.goods_caption", invoice=NASTY, count=2),
     lambda: admin_views.order_list(SAY, [ORDER], {1: NASTY})[0],
@@ -103,6 +108,6 @@ def test_each_admin_text_parses_as_telegram_html(make):
 
 def test_figures_are_written_the_way_the_catalogue_writes_them():
     assert "100.000" in says("admin.stock.importing", count=100_000, id=3, name="X")
-    assert SAY.money(30_000) in admin_views.balance_adjusted(SAY, USER, -5000, 30_000)
+    assert SAY.money(30_000) in admin_views.balance_adjusted(SAY, USER, -5000, 30_000, True)
     assert str(admin_views.megabytes(3_000_000)) == "2.9" and admin_views.megabytes(60_000_000, 0) == 57
 
