@@ -233,6 +233,20 @@ def balance_short(say: Speaker, user, balance: int, delta: int) -> str:
     return say("admin.user.balance_short", user=user_label(say, user), balance=balance, amount=abs(delta))
 
 
+def contact_copy(say: Speaker, customer, order, text: str) -> str:
+    """An admin's copy of a customer's message: who, about which order, what they wrote, how to answer."""
+    lines = [say("admin.contact.from", user=user_label(say, customer))]
+    if customer.username:
+        lines.append(say("admin.contact.username", username=customer.username))
+    if order is not None:
+        lines.append(say("admin.contact.order", invoice=order.invoice_id, status=say.plain(f"status.{order.status}"),
+                         total=order.total_bill))
+    if text:
+        lines += ["", say("admin.contact.text", text=text)]
+    lines += ["", say("admin.contact.how_to_answer")]
+    return "\n".join(lines)
+
+
 # --- orders ----------------------------------------------------------------------
 
 def order_detail(say: Speaker, order, user, items, events, gateway: str, refund=None) -> list[str]:

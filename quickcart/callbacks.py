@@ -49,6 +49,9 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "cfm": ("nonce",),                          # admin: confirm what the question offered
     "ccl": ("nonce",),                          # admin: drop it
     "lang": ("language", "screen"),             # language chosen, on the account (a) or language (l) screen
+    "ask": ("int",),                            # write to the admins about an order id (0: no order)
+    "askx": (),                                 # do not write to the admins after all
+    "fwd": (),                                  # send the message this offer answers to the admins
     "noop": (),
 }
 _NONCE_ALPHABET = string.ascii_letters + string.digits

@@ -35,6 +35,11 @@ def welcome(say: Speaker, name: str, shop: str, custom: str | None = None) -> st
     return say("start.welcome", name=name, shop=shop)
 
 
+def with_admin_entry(say: Speaker, greeting: str) -> str:
+    """An admin's greeting also says where the admin commands are."""
+    return _within_a_message(say, greeting + say("start.admin_entry"))
+
+
 def help_text(say: Speaker, shop: str, contact: str, minutes: int, custom: str | None = None) -> str:
     text = (storefront.fill(custom, shop=shop, minutes=minutes) if custom is not None
             else say("start.help", shop=shop, minutes=minutes))
@@ -258,6 +263,16 @@ def refunded(say: Speaker, invoice: str, amount: int, balance: int, reason: str)
     if reason:
         lines.append(say("history.refund_reason", reason=reason))
     return "\n".join(lines)
+
+
+def contact_ask(say: Speaker, invoice: str | None) -> str:
+    return say("contact.ask_order", invoice=invoice) if invoice else say("contact.ask")
+
+
+def admin_answer(say: Speaker, invoice: str | None, text: str) -> str:
+    """An admin's answer to the customer's message (about an order, when it was)."""
+    head = say("contact.answer_order", invoice=invoice) if invoice else say("contact.answer")
+    return "\n\n".join(part for part in (head, say("contact.answer_text", text=text) if text else "") if part)
 
 
 # --- notices to admins ---------------------------------------------------------

@@ -41,6 +41,7 @@ def order_screen(say: Speaker, order: Order, page: int) -> Screen:
     if order.status == PENDING and order.payment_number:
         rows.append([(say.plain("btn.check_status"), encode("chk", order.id)),
                      (say.plain("btn.cancel"), encode("cnl", order.id))])
+    rows.append([(say.plain("btn.contact"), encode("ask", order.id))])
     rows.append([(say.plain("btn.history_back"), encode("hist", page))])
     return views.order_detail(say, order, orders.items(order), refunds.previous_refund(order)), inline(rows)
 

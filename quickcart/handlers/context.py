@@ -31,24 +31,28 @@ PAYMENT_CHECKS_PER_MINUTE = 5
 PROMPT_TTL_SECONDS = 600
 
 # The main menu's rows, as catalogue keys of their labels.
-MAIN_MENU = (("menu.products", "menu.balance"), ("menu.history", "menu.account", "menu.help"))
+MAIN_MENU = (("menu.products", "menu.balance"), ("menu.history", "menu.account"), ("menu.help", "menu.contact"))
 # Telegram's command menu: each entry's name and description in every language are
 # commands.<entry>.name and commands.<entry>.about (each name is routed in handlers.routes.COMMANDS).
 COMMAND_MENU = ("start", "products", "balance", "history", "account", "help", "language")
 
 
 class Prompts:
-    """Who was asked to type something, and what (bounded, expiring): ``"topup_amount"``."""
+    """Who was asked to type something, and what (bounded, expiring): ``"topup_amount"``.
+
+    ``about`` is what the question was about, when it was about something
+    (the order a message to the admins is about); 0 when not.
+    """
 
     def __init__(self, max_users: int = 10_000):
-        self._asked: OrderedDict[int, tuple[str, float]] = OrderedDict()
+        self._asked: OrderedDict[int, tuple[str, float, int]] = OrderedDict()
         self._max = max_users
         self._lock = threading.Lock()
 
-    def ask(self, user_id: int, kind: str) -> None:
+    def ask(self, user_id: int, kind: str, about: int = 0) -> None:
         with self._lock:
             self._asked.pop(user_id, None)
-            self._asked[user_id] = (kind, time.monotonic() + PROMPT_TTL_SECONDS)
+            self._asked[user_id] = (kind, time.monotonic() + PROMPT_TTL_SECONDS, about)
             while len(self._asked) > self._max:
                 self._asked.popitem(last=False)
 
@@ -62,6 +66,12 @@ class Prompts:
                 del self._asked[user_id]
                 return None
             return found[0]
+
+    def about(self, user_id: int) -> int:
+        """What the open question is about (0: nothing in particular, or no open question)."""
+        with self._lock:
+            found = self._asked.get(user_id)
+            return found[2] if found is not None else 0
 
     def done(self, user_id: int) -> None:
         with self._lock:

@@ -3,9 +3,10 @@
 The gate (:mod:`quickcart.handlers.gate`) has already claimed the update,
 registered the user and applied the rules (ban, flood, maintenance). Here a
 button press goes by its parsed action; a message goes, in this order, to an
-admin command (admins only), a command, a main-menu label (in any language,
-so an old keyboard keeps working), the question the user was asked, or the
-"not understood" answer.
+admin command (admins only), an admin's reply to a customer's message, a
+command, a main-menu label (in any language, so an old keyboard keeps
+working), the question the user was asked (a text, or what else that
+question takes), or the "not understood" answer.
 """
 from __future__ import annotations
 
@@ -43,12 +44,15 @@ def press(app: App, call: types.CallbackQuery, user: User) -> None:
 
 def message_in(app: App, message: types.Message, user: User) -> None:
     command = split_command(message.text if message.content_type == "text" else message.caption)
-    if command is not None and app.is_admin(user.id):
+    is_admin = app.is_admin(user.id)
+    if command is not None and is_admin:
         admin_handler = (routes.ADMIN_COMMANDS.get(command.name) if message.content_type == "text"
                          else routes.ADMIN_CAPTIONS.get((message.content_type, command.name)))
         if admin_handler is not None:
             routes.admin.run(app, message, command, admin_handler, user)
             return
+    if is_admin and message.reply_to_message is not None and routes.ADMIN_REPLY(app, message, user):
+        return
     if message.content_type == "text" and message.text.startswith("/"):
         handler = routes.COMMANDS.get(command.name) if command else None
         (handler or routes.UNKNOWN_COMMAND)(app, message, user)
@@ -58,8 +62,9 @@ def message_in(app: App, message: types.Message, user: User) -> None:
         if menu_key is not None:
             routes.MENU[menu_key](app, message, user)
             return
-        prompt = app.prompts.waiting(user.id)
-        if prompt is not None:
-            routes.PROMPTS[prompt](app, message, user)
-            return
+    prompt = app.prompts.waiting(user.id)
+    if prompt is not None and (message.content_type == "text"
+                               or message.content_type in routes.PROMPT_MEDIA.get(prompt, ())):
+        routes.PROMPTS[prompt](app, message, user)
+        return
     routes.UNKNOWN_MESSAGE(app, message, user)

@@ -7,7 +7,7 @@ unknown command gets).
 """
 from __future__ import annotations
 
-from quickcart.handlers import account, admin, admin_confirm, admin_stock, balance, payment, shop, start
+from quickcart.handlers import account, admin, admin_confirm, admin_stock, balance, contact, payment, shop, start
 
 # /command → handler(app, message, user); each in every language, whatever the user's (the menu
 # Telegram shows, per language, is handlers.context.COMMAND_MENU). None is named like an admin
@@ -35,6 +35,7 @@ MENU = {
     "menu.history": account.show_history,
     "menu.account": account.show_account,
     "menu.help": start.show_help,
+    "menu.contact": contact.ask,
 }
 
 # Inline buttons: callback action (quickcart.callbacks) → handler(app, press, parsed data, user)
@@ -59,16 +60,26 @@ BUTTONS = {
     "lines": admin_stock.lines_page,
     "cfm": admin_confirm.confirm,
     "ccl": admin_confirm.drop,
+    "ask": contact.ask_about_order,
+    "askx": contact.cancel,
+    "fwd": contact.send_offered,
 }
 
 # What a user was asked to type (handlers.context.Prompts) → handler(app, message, user)
 PROMPTS = {
     balance.TOPUP_AMOUNT: balance.typed_amount,
+    contact.MESSAGE: contact.written,
+}
+# Prompts that take more than text: what else may answer them.
+PROMPT_MEDIA = {
+    contact.MESSAGE: ("photo",),
 }
 
 # Admins only: /command → handler(app, message, command); a file or photo captioned with the command too.
 ADMIN_COMMANDS = admin.COMMANDS
 ADMIN_CAPTIONS = admin.CAPTIONED
+# An admin's reply to a customer's message (handler returns False when it was not one) → handler(app, message, admin)
+ADMIN_REPLY = contact.admin_reply
 
 UNKNOWN_COMMAND = start.unknown_command
-UNKNOWN_MESSAGE = start.unknown_message
+UNKNOWN_MESSAGE = contact.offer  # offers to send it to the admins

@@ -19,7 +19,10 @@ def greet(app: App, message: types.Message, user: User) -> None:
     if sticker:
         # A sticker id from another bot is refused: logged, the greeting still goes.
         app.sender.post_sticker(message.chat.id, sticker)
-    app.sender.post_text(message.chat.id, welcome_text(app, user), app.menu_keyboard(say))
+    text = welcome_text(app, user)
+    if app.is_admin(user.id):
+        text = views.with_admin_entry(say, text)
+    app.sender.post_text(message.chat.id, text, app.menu_keyboard(say))
 
 
 def show_help(app: App, message: types.Message, user: User) -> None:

@@ -311,10 +311,14 @@ class TelegramBackend:
     # --- user actions ---------------------------------------------------------------------
 
     def post_message(self, user: FakeUser, kind: str, text: str | None, *, data: bytes | None = None,
-                     file_name: str | None = None, mime_type: str | None = None) -> Message:
+                     file_name: str | None = None, mime_type: str | None = None,
+                     reply_to: Message | int | None = None) -> Message:
         with self.cond:
             self._check_can_act(user)
             chat = self._chats[user.id]
+            reply_id = reply_to if isinstance(reply_to, int) or reply_to is None else reply_to.message_id
+            if reply_id is not None and (chat.get(reply_id) is None or chat.get(reply_id).deleted):
+                raise AssertionError(f"message {reply_id} is not in the chat with {user.first_name}; cannot reply")
             stored = self._store_file(kind, data, file_name, mime_type) if data is not None else None
             seq = self._changed()
             message = Message(
@@ -322,7 +326,7 @@ class TelegramBackend:
                 photo=data if kind == "photo" else None, document=data if kind == "document" else None,
                 document_name=stored.file_name if stored and kind == "document" else None,
                 date=int(self.now()), file=stored, entities=command_entities(text or ""), rendered_text=text,
-                seq=seq)
+                seq=seq, reply_to=reply_id)
             chat.add(message)
             chat.last_activity = time.monotonic()
             user.has_started = True
@@ -395,8 +399,12 @@ class TelegramBackend:
 
     # --- shared pieces of the Bot API methods ---------------------------------------------
 
-    def message_json(self, message: Message) -> dict[str, Any]:
-        """The Telegram ``Message`` object for a message as it is now."""
+    def message_json(self, message: Message, with_reply: bool = True) -> dict[str, Any]:
+        """The Telegram ``Message`` object for a message as it is now.
+
+        The message it replies to comes along as ``reply_to_message``, itself
+        without one (as Telegram sends it), unless it was deleted.
+        """
         user = self._users[message.chat_id]
         data: dict[str, Any] = {"message_id": message.message_id,
                                 "from": self.bot_json if message.from_bot else user.json(),
@@ -415,6 +423,10 @@ class TelegramBackend:
         inline = _inline_keyboard(message.reply_markup)
         if inline is not None:
             data["reply_markup"] = inline
+        if with_reply and message.reply_to is not None:
+            target = self._chats[message.chat_id].get(message.reply_to)
+            if target is not None and not target.deleted:
+                data["reply_to_message"] = self.message_json(target, with_reply=False)
         return data
 
     @staticmethod
@@ -482,8 +494,28 @@ class TelegramBackend:
             raise bad_request("message is too long")
         return formatted
 
+    @staticmethod
+    def _reply_target(chat: Chat, params: Params) -> int | None:
+        """The message a send replies to (``reply_parameters`` or the older ``reply_to_message_id``)."""
+        wanted = params.json_value("reply_parameters")
+        if wanted is not None and not isinstance(wanted, dict):
+            raise bad_request("can't parse reply parameters JSON object")
+        wanted = wanted or {}
+        message_id = wanted.get("message_id", params.integer("reply_to_message_id", "wrong reply message id"))
+        if message_id is None:
+            return None
+        if not isinstance(message_id, int):
+            raise bad_request("wrong reply message id")
+        target = chat.get(message_id)
+        if target is None or target.deleted:
+            if wanted.get("allow_sending_without_reply") or params.flag("allow_sending_without_reply"):
+                return None
+            raise bad_request("message to be replied not found")
+        return message_id
+
     def _add_bot_message(self, chat: Chat, kind: str, params: Params, text_name: str, formatted: FormattedText,
                          markup: dict[str, Any] | None, stored: StoredFile | None = None) -> Message:
+        reply_to = self._reply_target(chat, params)
         seq = self._changed()
         message = Message(
             message_id=chat.new_message_id(), chat_id=chat.chat_id, from_bot=True, kind=kind,
@@ -492,7 +524,8 @@ class TelegramBackend:
             document=stored.data if stored and kind == "document" else None,
             document_name=stored.file_name if stored and kind == "document" else None,
             sticker=stored.file_id if stored and kind == "sticker" else None,
-            date=int(self.now()), file=stored, entities=formatted.entities, rendered_text=formatted.text, seq=seq)
+            date=int(self.now()), file=stored, entities=formatted.entities, rendered_text=formatted.text, seq=seq,
+            reply_to=reply_to)
         chat.add(message)
         chat.last_activity = time.monotonic()
         if markup and "keyboard" in markup:

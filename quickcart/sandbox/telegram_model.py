@@ -55,6 +55,7 @@ class Message:
     entities: list[dict[str, Any]] = field(default_factory=list)  # Telegram entities of plain_text()
     rendered_text: str | None = None  # text as displayed, computed when sent or edited
     seq: int = 0  # the stand-in's change counter when the message appeared; orders messages and edits
+    reply_to: int | None = None  # the message (in the same chat) this one replies to
 
     def buttons(self) -> list[list[dict[str, Any]]]:
         """Rows of the inline keyboard under this message (empty when it has none)."""

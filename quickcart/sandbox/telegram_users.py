@@ -46,18 +46,19 @@ class FakeUser:
             chat["username"] = self.username
         return chat
 
-    def send_text(self, text: str) -> Message:
-        """Send a text message; a leading ``/command`` gets its ``bot_command`` entity."""
-        return self._backend.post_message(self, "text", text)
+    def send_text(self, text: str, reply_to: Message | int | None = None) -> Message:
+        """Send a text message (as a reply to ``reply_to``, when given); a leading ``/command`` gets its
+        ``bot_command`` entity."""
+        return self._backend.post_message(self, "text", text, reply_to=reply_to)
 
     def send_document(self, filename: str, data: bytes, caption: str | None = None,
-                      mime_type: str = "text/plain") -> Message:
+                      mime_type: str = "text/plain", reply_to: Message | int | None = None) -> Message:
         """Send a file; the bot can fetch it through getFile and the file URL."""
         return self._backend.post_message(self, "document", caption, data=data, file_name=filename,
-                                          mime_type=mime_type)
+                                          mime_type=mime_type, reply_to=reply_to)
 
-    def send_photo(self, data: bytes, caption: str | None = None) -> Message:
-        return self._backend.post_message(self, "photo", caption, data=data)
+    def send_photo(self, data: bytes, caption: str | None = None, reply_to: Message | int | None = None) -> Message:
+        return self._backend.post_message(self, "photo", caption, data=data, reply_to=reply_to)
 
     def press(self, message: Message | int, button: str) -> str:
         """Tap the inline button whose text is ``button`` (else whose callback_data is, else whose

@@ -80,6 +80,12 @@ def _translate(exc: Exception) -> TelegramError | None:
     raise exc
 
 
+def _replying(message_id: int | None) -> types.ReplyParameters | None:
+    if message_id is None:
+        return None
+    return types.ReplyParameters(message_id, allow_sending_without_reply=True)
+
+
 class Sender:
     """Send, edit and delete messages; answer button presses."""
 
@@ -112,10 +118,13 @@ class Sender:
     def post_sticker(self, chat_id: int, sticker: str) -> None:
         self.outbox.post(chat_id, lambda: self.send_sticker(chat_id, sticker))
 
-    def send_text(self, chat_id: int, text: str, markup: Markup = None) -> types.Message | None:
+    def send_text(self, chat_id: int, text: str, markup: Markup = None,
+                  reply_to: int | None = None) -> types.Message | None:
+        """Send ``text``; ``reply_to``: the message in that chat it answers (sent anyway if that is gone)."""
         return self._call("sendMessage", chat_id, self.bot.send_message, chat_id, text,
                           parse_mode="HTML", reply_markup=markup,
-                          link_preview_options=types.LinkPreviewOptions(is_disabled=True))
+                          link_preview_options=types.LinkPreviewOptions(is_disabled=True),
+                          reply_parameters=_replying(reply_to))
 
     def send_photo(self, chat_id: int, png: bytes, caption: str, markup: Markup = None,
                    filename: str = "qris.png") -> types.Message | None:
@@ -123,11 +132,12 @@ class Sender:
                           (filename, png),
                           caption=caption, parse_mode="HTML", reply_markup=markup)
 
-    def send_photo_id(self, chat_id: int, file_id: str, caption: str | None = None,
-                      markup: Markup = None) -> types.Message | None:
+    def send_photo_id(self, chat_id: int, file_id: str, caption: str | None = None, markup: Markup = None,
+                      reply_to: int | None = None) -> types.Message | None:
         """Send a photo Telegram already holds (one a user sent us) by its ``file_id``."""
         return self._call("sendPhoto", chat_id, self.bot.send_photo, chat_id, file_id,
-                          caption=caption, parse_mode="HTML" if caption else None, reply_markup=markup)
+                          caption=caption, parse_mode="HTML" if caption else None, reply_markup=markup,
+                          reply_parameters=_replying(reply_to))
 
     def send_document(self, chat_id: int, filename: str, data: bytes, caption: str | None = None,
                       markup: Markup = None) -> types.Message | None:

@@ -6,7 +6,7 @@ import time
 from quickcart.models import User
 from tests.words import button, fragment, says
 
-MENU_ROWS = (("menu.products", "menu.balance"), ("menu.history", "menu.account", "menu.help"))
+MENU_ROWS = (("menu.products", "menu.balance"), ("menu.history", "menu.account"), ("menu.help", "menu.contact"))
 
 
 def test_start_registers_the_user_and_shows_sticker_and_menu(shop, telegram):
@@ -19,6 +19,14 @@ def test_start_registers_the_user_and_shows_sticker_and_menu(shop, telegram):
     assert telegram.chat(alice.id).reply_keyboard == [[button(key) for key in row] for row in MENU_ROWS]
     user = User.get_by_id(alice.id)
     assert (user.name, user.username, user.bank_id, user.member_status) == ("Alice", "alice_id", "USR001", "customer")
+    assert says("start.admin_entry").strip() not in greeting.plain_text()
+
+
+def test_an_admins_start_shows_the_way_to_the_admin_commands(shop, telegram):
+    admin = telegram.user(900_001, "Bos")
+    admin.send_text("/start")
+    greeting = admin.wait_for_message(contains=fragment("start.welcome"))
+    assert says("start.admin_entry").strip() in greeting.plain_text()
 
 
 def test_start_again_updates_the_name_and_keeps_the_member_id(shop, telegram):
@@ -40,7 +48,7 @@ def test_help_and_unknown_texts_get_friendly_answers(shop, telegram):
     dina.send_text("/tidakada")
     dina.wait_for_message(contains=says("gate.unknown_command"))
     dina.send_text("halo?")
-    dina.wait_for_message(contains=says("gate.unknown_text"))
+    dina.wait_for_message(contains=says("contact.offer"))  # not understood: offered to the admins
 
 
 def test_health_reports_each_service(shop):

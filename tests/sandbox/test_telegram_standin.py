@@ -277,6 +277,29 @@ def test_documents_round_trip_in_both_directions(telegram, bot, budi):
     assert (stored.kind, stored.document, stored.document_name) == ("document", delivered, "pesanan 42.txt")
 
 
+def test_replies_carry_the_message_they_answer_one_level_deep_in_updates_and_callbacks(telegram, bot, budi):
+    question = budi.send_text("stok kapan ada?")
+    bot.get_updates(long_polling_timeout=1)
+    offer = bot.send_message(CHAT, "Kirim ke admin?", reply_parameters=types.ReplyParameters(question.message_id),
+                             reply_markup=keyboard(("Kirim", "send")))
+    assert offer.reply_to_message.text == "stok kapan ada?"
+    budi.press(telegram.chat(CHAT).last_bot_message, "Kirim")
+    press = bot.get_updates(long_polling_timeout=1, offset=-1)[-1].callback_query
+    assert press.message.reply_to_message.message_id == question.message_id
+    assert press.message.reply_to_message.text == "stok kapan ada?"
+
+    answer = budi.send_text("ini jawabannya", reply_to=offer.message_id)
+    update = bot.get_updates(long_polling_timeout=1, offset=-1)[-1].message
+    assert update.message_id == answer.message_id and update.reply_to_message.message_id == offer.message_id
+    assert update.reply_to_message.reply_to_message is None, "Telegram nests one level only"
+
+    bot.delete_message(CHAT, offer.message_id)
+    bot.send_message(CHAT, "tanpa induk", reply_to_message_id=offer.message_id, allow_sending_without_reply=True)
+    error = api_error(lambda: bot.send_message(CHAT, "x", reply_parameters=types.ReplyParameters(
+        offer.message_id, allow_sending_without_reply=False)))
+    assert error.description == "Bad Request: message to be replied not found"
+
+
 # --- edits, deletes, callback answers -----------------------------------------------------
 
 def test_an_edit_that_changes_nothing_is_refused(bot, budi):
