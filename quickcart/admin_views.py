@@ -8,14 +8,16 @@ all in the catalogue under ``admin.*``; here is only which lines a message has.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 
 from quickcart import views
 from quickcart.admin_syntax import Term
+from quickcart.charts import ChartDay, ChartProduct, ChartWords
 from quickcart.i18n import Speaker
 from quickcart.models import BALANCE, DELIVERED, PAID
 from quickcart.richtext import FormatError
 from quickcart.telegram.sender import MAX_TEXT
+from quickcart.timeutil import DayRange, jakarta_day_bounds_utc
 
 MEGABYTE = 1024 * 1024
 
@@ -349,6 +351,82 @@ def storefront_text(say: Speaker, name: str, text: str, is_custom: bool) -> str:
     """/settext <name>: the text in use, as written (to copy, change and send back)."""
     key = "admin.storefront.current_custom" if is_custom else "admin.storefront.current_default"
     return say(key, name=name, text=text or "-")
+
+
+def _day(day: date) -> datetime:
+    """A Jakarta day as the stored moment its {x:date} placeholder writes as that day (its first instant)."""
+    return jakarta_day_bounds_utc(day)[0]
+
+
+def stats_overview(say: Speaker, figures: dict) -> str:
+    return "\n".join([stats(say, figures), "", say("admin.stats.periods_hint")])
+
+
+def period_title(say: Speaker, period: DayRange) -> str:
+    if period.days == 1:
+        return say("admin.stats.period_day", day=_day(period.first))
+    return say("admin.stats.period", first=_day(period.first), last=_day(period.last), days=period.days)
+
+
+def period_stats(say: Speaker, figures) -> str:
+    """The figures of a period (:class:`quickcart.stats.PeriodFigures`)."""
+    lines = [period_title(say, figures.period),
+             say("admin.stats.revenue", revenue=figures.revenue),
+             say("admin.stats.orders", orders=figures.paid_orders, units=figures.units),
+             say("admin.stats.new_customers", customers=figures.new_customers)]
+    if figures.created:
+        lines.append(say("admin.stats.conversion", paid=figures.created_paid, created=figures.created,
+                         percent=figures.conversion_percent))
+    else:
+        lines.append(say("admin.stats.conversion_none"))
+    if figures.average_seconds_to_pay is not None:
+        minutes, seconds = divmod(figures.average_seconds_to_pay, 60)
+        lines.append(say("admin.stats.time_to_pay", minutes=minutes, seconds=seconds))
+    if figures.topups:
+        lines.append(say("admin.stats.topups", amount=figures.topups))
+    if figures.refunds:
+        lines.append(say("admin.stats.refunds", amount=figures.refunded, count=figures.refunds))
+    if figures.top:
+        lines.append(say("admin.stats.top"))
+        lines += [say("admin.stats.period_top_product", rank=rank, name=product.name, id=product.id,
+                      units=product.units, revenue=product.revenue)
+                  for rank, product in enumerate(figures.top, start=1)]
+    return "\n".join(lines)
+
+
+def chart_words(say: Speaker, shop: str, period: DayRange) -> ChartWords:
+    return ChartWords(title=say.plain("admin.stats.chart_title", shop=shop, first=_day(period.first),
+                                      last=_day(period.last)),
+                      revenue=say.plain("admin.stats.chart_revenue"), orders=say.plain("admin.stats.chart_orders"),
+                      top=say.plain("admin.stats.chart_top"), nothing=say.plain("admin.stats.chart_nothing"),
+                      cut=say.plain("admin.cut_line"))
+
+
+def chart_days(say: Speaker, figures) -> list[ChartDay]:
+    return [ChartDay(say.plain("admin.stats.chart_day", day=f"{day.day.day:02d}", month=f"{day.day.month:02d}"),
+                     day.revenue, day.orders) for day in figures.days]
+
+
+def chart_products(figures) -> list[ChartProduct]:
+    return [ChartProduct(product.name, product.units) for product in figures.top]
+
+
+def export_range(say: Speaker, period: DayRange | None) -> str:
+    if period is None:
+        return say.plain("admin.export.range_all")
+    return say.plain("admin.export.range", first=_day(period.first), last=_day(period.last))
+
+
+def export_file_name(say: Speaker, kind: str, period: DayRange | None) -> str:
+    """``pesanan-2026-11-01_2026-11-30.csv``; ``kind`` is :data:`quickcart.exports.ORDERS` or ``LEDGER``."""
+    span = f"{period.first.isoformat()}_{period.last.isoformat()}" if period else say.plain("admin.export.all_name")
+    return say.plain("admin.export.orders_file" if kind == "orders" else "admin.export.ledger_file", span=span)
+
+
+def export_caption(say: Speaker, kind: str, period: DayRange | None, count: int, zipped: bool) -> str:
+    caption = say("admin.export.orders_caption" if kind == "orders" else "admin.export.ledger_caption",
+                  range=export_range(say, period), count=count)
+    return caption + say("admin.export.zipped") if zipped else caption
 
 
 def maintenance_switched(say: Speaker, on: bool, was_on: bool) -> str:

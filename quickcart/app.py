@@ -19,7 +19,7 @@ from telebot import TeleBot
 from telebot.apihelper import ApiTelegramException
 from telebot.types import BotCommand
 
-from quickcart import stats, stock, stock_key, users
+from quickcart import exports, stats, stock, stock_key, users
 from quickcart.broadcast import Broadcaster
 from quickcart.config import Config
 from quickcart.db import close_database, database, open_database
@@ -211,7 +211,7 @@ class QuickCart:
 
     def _web_handlers(self) -> WebHandlers:
         webhook = WebhookHandler(self.payments, self.gateway, self.config.payment.webhook_secret)
-        return WebHandlers(health=self.health, webhook=webhook, stats=stats.shop_stats,
+        return WebHandlers(health=self.health, webhook=webhook, stats=stats.shop_stats, export=exports.stream,
                            admin_token=self.config.web.admin_token)
 
     def health(self) -> tuple[dict, int]:

@@ -207,6 +207,9 @@ class Speaker:
     def money(self, amount: int) -> str:
         return self.texts.conventions(self.language).money_of(amount)
 
+    def number(self, value: int) -> str:
+        return self.texts.conventions(self.language).number(value)
+
     def moment(self, value: datetime, kind: str = "datetime") -> str:
         conventions = self.texts.conventions(self.language)
         return conventions.moment(value, getattr(conventions, kind))

@@ -1,4 +1,4 @@
-"""The shop's figures, for ``/stats`` and ``GET /admin/stats`` alike.
+"""The shop's figures, for ``/stats`` and ``GET /admin/stats`` alike, and by period.
 
 The shape is the seed's::
 
@@ -19,12 +19,15 @@ them out so a test can check the plans with EXPLAIN QUERY PLAN.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from peewee import fn
 
-from quickcart.models import PAID, PENDING, PURCHASE, Order, Product, User
-from quickcart.timeutil import jakarta_day_bounds_utc, jakarta_today
+from quickcart.balance import REFUND
+from quickcart.db import database
+from quickcart.models import PAID, PENDING, PURCHASE, QRIS, TOPUP, Order, Product, User
+from quickcart.timeutil import DayRange, jakarta_day_bounds_utc, jakarta_today
 
 TOP_PRODUCTS = 5
 
@@ -56,3 +59,79 @@ def shop_stats(now: datetime | None = None, top: int = TOP_PRODUCTS) -> dict:
         "top_products": [{"id": product_id, "name": name, "sold": sold}
                          for product_id, name, sold in found["top_products"].tuples()],
     }
+
+
+# --- figures by period (/stats 7d, 30d, month, 2026-11) -------------------------------
+
+@dataclass(frozen=True)
+class DayFigures:
+    day: date
+    revenue: int  # subtotals of purchases paid that Jakarta day
+    orders: int  # purchases paid that day
+
+
+@dataclass(frozen=True)
+class ProductFigures:
+    id: int
+    name: str
+    units: int
+    revenue: int
+
+
+@dataclass(frozen=True)
+class PeriodFigures:
+    """What a period brought, on Jakarta days. Revenue as ``revenue_today``: paid purchase subtotals."""
+    period: DayRange
+    revenue: int
+    paid_orders: int  # purchases paid in the period
+    units: int  # units those purchases sold
+    new_customers: int  # users who first came in the period
+    created: int  # purchases created in the period ...
+    created_paid: int  # ... and how many of those were paid (the conversion)
+    average_seconds_to_pay: int | None  # QRIS purchases paid in the period: from order to payment
+    topups: int  # top-up amounts paid in the period
+    refunded: int  # refunds given in the period
+    refunds: int
+    days: list[DayFigures]
+    top: list[ProductFigures]
+
+    @property
+    def conversion_percent(self) -> int | None:
+        return round(100 * self.created_paid / self.created) if self.created else None
+
+
+def period_figures(period: DayRange, top: int = TOP_PRODUCTS) -> PeriodFigures:
+    """The figures of ``period``; each query is a range on an index (see the models' indexes)."""
+    start, end = (str(moment) for moment in period.bounds_utc())  # as the datetimes are stored: text
+    run = database.execute_sql
+    # A stored naive-UTC moment's Jakarta date: Jakarta is UTC+7 all year.
+    per_day = {date.fromisoformat(day): (int(revenue or 0), count) for day, count, revenue in run(
+        "SELECT date(paid_at, '+7 hours') AS day, COUNT(*), SUM(subtotal) FROM \"order\" "
+        "WHERE status = ? AND kind = ? AND paid_at >= ? AND paid_at < ? GROUP BY day",
+        (PAID, PURCHASE, start, end))}
+    days = [DayFigures(day, *per_day.get(day, (0, 0))) for day in period.each_day()]
+    products = run(
+        'SELECT i.product_id, p.name, MAX(i.product_name), SUM(i.quantity), SUM(i.quantity * i.price_per_unit) '
+        'FROM "order" o JOIN order_item i ON i.order_id = o.id LEFT JOIN product p ON p.id = i.product_id '
+        "WHERE o.status = ? AND o.kind = ? AND o.paid_at >= ? AND o.paid_at < ? "
+        "GROUP BY i.product_id ORDER BY 4 DESC, 5 DESC, 1", (PAID, PURCHASE, start, end)).fetchall()
+    created, created_paid = run(
+        'SELECT COUNT(*), COALESCE(SUM(status = ?), 0) FROM "order" WHERE kind = ? AND created_at >= ? '
+        "AND created_at < ?", (PAID, PURCHASE, start, end)).fetchone()
+    (average,) = run(
+        "SELECT AVG((julianday(paid_at) - julianday(created_at)) * 86400) FROM \"order\" "
+        "WHERE status = ? AND kind = ? AND payment_method = ? AND paid_at >= ? AND paid_at < ?",
+        (PAID, PURCHASE, QRIS, start, end)).fetchone()
+    (topups,) = run('SELECT COALESCE(SUM(subtotal), 0) FROM "order" WHERE status = ? AND kind = ? '
+                    "AND paid_at >= ? AND paid_at < ?", (PAID, TOPUP, start, end)).fetchone()
+    refunded, refunds = run("SELECT COALESCE(SUM(delta), 0), COUNT(*) FROM ledger_entry WHERE reason = ? "
+                            "AND created_at >= ? AND created_at < ?", (REFUND, start, end)).fetchone()
+    (new_customers,) = run('SELECT COUNT(*) FROM "user" WHERE created_at >= ? AND created_at < ?',
+                           (start, end)).fetchone()
+    return PeriodFigures(
+        period=period, revenue=sum(day.revenue for day in days), paid_orders=sum(day.orders for day in days),
+        units=sum(int(units) for *_, units, _ in products), new_customers=new_customers, created=created,
+        created_paid=int(created_paid), average_seconds_to_pay=None if average is None else round(average),
+        topups=int(topups), refunded=int(refunded), refunds=refunds, days=days,
+        top=[ProductFigures(product_id, name or snapshot, int(units), int(revenue))
+             for product_id, name, snapshot, units, revenue in products[:top]])

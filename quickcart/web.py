@@ -1,4 +1,4 @@
-"""The HTTP side: Pakasir's webhook, /health and /admin/stats (a Flask app).
+"""The HTTP side: Pakasir's webhook, /health, /admin/stats and /admin/export.csv (a Flask app).
 
 Errors use the seed's shape ``{"error", "code", "details", "timestamp"}``.
 A request never gets a traceback: one handler turns every error into that
@@ -14,8 +14,9 @@ from __future__ import annotations
 import hmac
 import logging
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
@@ -24,13 +25,15 @@ from werkzeug.exceptions import HTTPException
 from quickcart.lockout import FailureLockout
 from quickcart.logging_setup import correlation, new_correlation_id
 from quickcart.rejections import RejectLogs
-from quickcart.timeutil import iso_utc, utcnow
+from quickcart.timeutil import DayRange, iso_utc, jakarta_today, utcnow
 
 log = logging.getLogger(__name__)
 
 MAX_WEBHOOK_BYTES = 64 * 1024
 WEBHOOKS = "/webhooks/"  # + the gateway's name
 STATS_PATH = "/admin/stats"
+EXPORT_PATH = "/admin/export.csv"
+EXPORTS = ("orders", "ledger")  # ?data=; orders (with their items) by default
 REJECT_LOGS = "quickcart.rejects"  # the app's RejectLogs, in app.extensions
 
 
@@ -58,6 +61,8 @@ def reject_source(path: str) -> str:
         return "webhook"
     if path == STATS_PATH:
         return "admin/stats"
+    if path == EXPORT_PATH:
+        return "admin/export"
     return "http"
 
 
@@ -69,7 +74,23 @@ class WebHandlers:
     webhook: Callable[[bytes, Mapping[str, str]], tuple[dict, int]] | None = None
     gateway: str = "pakasir"
     stats: Callable[[], dict] | None = None
+    # An export as CSV text in pieces: (what, Jakarta days or None for everything).
+    export: Callable[[str, DayRange | None], Iterator[str]] | None = None
     admin_token: str = ""
+
+
+def export_period(first: str | None, last: str | None, today: date) -> DayRange | None:
+    """``?from=&to=`` (``YYYY-MM-DD``, Jakarta days, both optional) as a range; ApiError 400 if malformed."""
+    if not first and not last:
+        return None
+    try:
+        start = date.fromisoformat(first) if first else date(2000, 1, 1)
+        end = date.fromisoformat(last) if last else today
+    except ValueError:
+        raise ApiError(400, "from and to must be dates as YYYY-MM-DD") from None
+    if start > end:
+        raise ApiError(400, "from must not be after to")
+    return DayRange(start, end)
 
 
 def create_app(handlers: WebHandlers, rejects: RejectLogs | None = None,
@@ -124,9 +145,9 @@ def create_app(handlers: WebHandlers, rejects: RejectLogs | None = None,
             body, status = handlers.webhook(raw, request.headers)
             return jsonify(body), status
 
-    @app.get(STATS_PATH)
-    def admin_stats() -> tuple[Response, int]:
-        if handlers.stats is None or not handlers.admin_token:
+    def authorised(enabled: bool) -> None:
+        """The admin token, with the lock-out after repeated misses; raises ApiError otherwise."""
+        if not enabled or not handlers.admin_token:
             raise ApiError(404, "not found")
         client = request.remote_addr or "-"
         wait = lockout.locked_for(client)
@@ -141,6 +162,22 @@ def create_app(handlers: WebHandlers, rejects: RejectLogs | None = None,
             lockout.failed(client)
             raise ApiError(401, "missing or invalid admin token")
         lockout.succeeded(client)
+
+    @app.get(STATS_PATH)
+    def admin_stats() -> tuple[Response, int]:
+        authorised(handlers.stats is not None)
         return jsonify(handlers.stats()), 200
+
+    @app.get(EXPORT_PATH)
+    def admin_export() -> Response:
+        authorised(handlers.export is not None)
+        what = request.args.get("data", "orders")
+        if what not in EXPORTS:
+            raise ApiError(400, "data must be orders or ledger")
+        period = export_period(request.args.get("from"), request.args.get("to"), jakarta_today())
+        span = f"{period.first}_{period.last}" if period else "all"
+        # Streamed: the rows are read and written as the client takes them, never all held at once.
+        return Response(handlers.export(what, period), mimetype="text/csv",
+                        headers={"Content-Disposition": f'attachment; filename="{what}-{span}.csv"'})
 
     return app

@@ -82,6 +82,7 @@ COMMANDS: dict[str, Handler] = {
     "resolve": admin_orders.resolve,
     "refund": admin_orders.refund,
     "stats": admin_shop.stats_command,
+    "export": admin_shop.export_command,
     "broadcast": admin_shop.broadcast_text,
     "maintenance": admin_shop.maintenance,
     "settext": admin_storefront.set_text,

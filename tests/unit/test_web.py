@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from quickcart import exports
 from quickcart.gateways.pakasir import PakasirGateway
 from quickcart.lockout import FailureLockout
 from quickcart.rejections import RejectLogs
@@ -30,7 +31,7 @@ def timers():
 def client(db, timers):
     handlers = WebHandlers(health=lambda: ({"status": "healthy"}, 200),
                            webhook=WebhookHandler(payments=None, gateway=PAKASIR_TOKO, secret=""),
-                           stats=lambda: {"total_users": 0}, admin_token=TOKEN)
+                           stats=lambda: {"total_users": 0}, export=exports.stream, admin_token=TOKEN)
     app = create_app(handlers, rejects=RejectLogs(schedule=timers), lockout=FailureLockout(first_lock=10))
     return app.test_client()
 
@@ -132,3 +133,21 @@ def test_failed_token_attempts_are_logged_as_counts(client, timers, caplog):
         "admin/stats: 29 rejected in the last minute (too many failed attempts 25, "
         "missing or invalid admin token 4)",
     ]
+
+
+def test_the_export_needs_the_token_shares_its_lock_out_and_refuses_bad_dates(client):
+    assert_seed_error(client.get("/admin/export.csv"), 401)
+    for guess in range(5):
+        client.get("/admin/export.csv", headers={"Authorization": f"Bearer guess-{guess}"},
+                   environ_base={"REMOTE_ADDR": "203.0.113.9"})
+    assert_seed_error(stats(client, BEARER, address="203.0.113.9"), 429)
+    assert_seed_error(client.get("/admin/export.csv?from=2026-13-01", headers=BEARER), 400)
+    assert_seed_error(client.get("/admin/export.csv?from=2026-11-05&to=2026-11-01", headers=BEARER), 400)
+    assert_seed_error(client.get("/admin/export.csv?data=users", headers=BEARER), 400)
+
+
+def test_the_export_streams_csv_as_an_attachment(client):
+    response = client.get("/admin/export.csv?from=2026-11-01&to=2026-11-30", headers=BEARER)
+    assert response.status_code == 200 and response.is_streamed
+    assert response.headers["Content-Disposition"] == 'attachment; filename="orders-2026-11-01_2026-11-30.csv"'
+    assert response.get_data(as_text=True).splitlines() == [",".join(exports.ORDER_COLUMNS)]
