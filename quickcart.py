@@ -43,7 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = load_config(args.config)
     except ConfigError as exc:
-        print(f"quickcart: config error: {exc}", file=sys.stderr)
+        for problem in exc.problems:  # every problem at once, one line each
+            print(f"quickcart: config error: {problem}", file=sys.stderr)
         return 2
 
     from quickcart.logging_setup import setup_logging

@@ -52,6 +52,7 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "ask": ("int",),                            # write to the admins about an order id (0: no order)
     "askx": (),                                 # do not write to the admins after all
     "fwd": (),                                  # send the message this offer answers to the admins
+    "stkf": ("int",),                           # admins: the product a bare .txt of stock is for
     "noop": (),
 }
 _NONCE_ALPHABET = string.ascii_letters + string.digits

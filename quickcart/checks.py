@@ -25,6 +25,7 @@ from telebot.apihelper import ApiTelegramException
 from quickcart.config import Config
 from quickcart.gateways import build_gateway
 from quickcart.gateways.base import GatewayRejected, GatewayUnavailable, TransactionNotFound
+from quickcart.money import format_rupiah
 from quickcart.telegram.transport import TelegramTransport
 
 
@@ -105,14 +106,33 @@ def check_private_files(config: Config) -> None:
             print(f"warn files: {path} is open to other users (mode {mode:04o}); fix: chmod {private} {path}")
 
 
+def check_admins(config: Config) -> bool:
+    """A shop needs someone to run it: sale notices, customers' messages and /admin go to the admins."""
+    if config.telegram.admin_ids:
+        return True
+    return _line(False, "admins", "telegram.admin_ids is empty: nobody would get sale notices or customers' "
+                                  "messages, or could run /admin; put your numeric Telegram id there "
+                                  "(send anything to @userinfobot to learn it)")
+
+
+def explain_fees(config: Config) -> None:
+    """The fee settings in plain words: basis points are easy to misread."""
+    payment = config.payment
+    example = 50_000
+    fee = example * payment.fee_percent_bp // 10_000 + payment.fee_flat
+    percent = f"{payment.fee_percent_bp / 100:g}%"
+    print(f"info fees: customers pay {percent} + {format_rupiah(payment.fee_flat)} on top of each QRIS payment "
+          f"(fee_percent_bp = {payment.fee_percent_bp} basis points = {percent}, fee_flat = {payment.fee_flat} "
+          f"rupiah); a {format_rupiah(example)} order costs {format_rupiah(example + fee)}")
+
+
 def check_config(config: Config) -> int:
     _line(True, "config", f"{config.source} is valid ({len(config.telegram.admin_ids)} admin id(s))")
-    results = [check_database(config), check_telegram(config), check_gateway(config)]
+    results = [check_admins(config), check_database(config), check_telegram(config), check_gateway(config)]
     check_private_files(config)
-    if not config.telegram.admin_ids:
-        print("warn admins: telegram.admin_ids is empty; nobody will get sale notices or run /admin")
+    explain_fees(config)
     if not config.web.admin_token:
-        print("info web: web.admin_token is empty; GET /admin/stats is off")
+        print("info web: web.admin_token is empty; GET /admin/stats and /admin/export.csv are off")
     return 0 if all(results) else 1
 
 

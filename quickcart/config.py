@@ -5,9 +5,10 @@ Every key can be overridden by an environment variable named
 which may also come from a ``.env`` file next to the config file. Real
 environment variables win over ``.env``, which wins over ``config.ini``.
 
-Validation happens once, at start-up: the first problem found raises
-:class:`ConfigError` whose message is a single line naming the key, so that
-``quickcart.py`` can print it and exit with status 2 instead of a traceback.
+Validation happens once, at start-up, and reports every problem at once:
+:class:`ConfigError` carries one line per problem, each naming its key, so
+that ``quickcart.py`` can print them and exit with status 2 instead of a
+traceback (and the owner fixes them all in one go, not one per start).
 Secrets are kept out of ``repr`` so that a config object never leaks them
 into a log line.
 """
@@ -33,7 +34,11 @@ T = TypeVar("T")
 
 
 class ConfigError(Exception):
-    """A missing or invalid setting; the message is one line naming the key."""
+    """Missing or invalid settings: ``problems``, one line each naming its key (the message joins them)."""
+
+    def __init__(self, *problems: str):
+        super().__init__("\n".join(problems))
+        self.problems = problems
 
 
 @dataclass(frozen=True)
@@ -170,13 +175,14 @@ _LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 class _Reader:
-    """Looks a key up in the environment, then ``.env``, then the ini file."""
+    """Looks a key up in the environment, then ``.env``, then the ini file; collects what is wrong."""
 
     def __init__(self, parser: configparser.ConfigParser, env: Mapping[str, str],
                  dotenv: Mapping[str, str | None]):
         self._parser = parser
         self._env = env
         self._dotenv = dotenv
+        self.problems: list[str] = []
 
     def raw(self, section: str, key: str) -> str:
         env_name = f"{ENV_PREFIX}{section.upper()}_{key.upper()}"
@@ -192,23 +198,35 @@ class _Reader:
             raise ConfigError(f"{section}.{key}: missing (set it in the config file or {env_name})")
         return default
 
-    def get(self, section: str, key: str, convert: Callable[[str], T]) -> T:
-        value = self.raw(section, key)
+    def get(self, section: str, key: str, convert: Callable[[str], T]) -> T | None:
+        """The converted value; None (and the problem noted) when it is missing or invalid."""
         try:
-            return convert(value)
+            return convert(self.raw(section, key))
+        except ConfigError as exc:
+            self.problems.append(str(exc))
         except ValueError as exc:
-            raise ConfigError(f"{section}.{key}: {exc}") from None
+            self.problems.append(f"{section}.{key}: {exc}")
+        return None
+
+    def problem(self, line: str) -> None:
+        self.problems.append(line)
 
 
-def _int_between(low: int, high: int) -> Callable[[str], int]:
+def _int_between(low: int, high: int, unit: str = "") -> Callable[[str], int]:
+    """A whole number in [low, high]; ``unit`` says what it counts, in a refusal ("of minutes")."""
+    what = f"a whole number {unit}".rstrip()
+
     def convert(value: str) -> int:
         if not re.fullmatch(r"-?[0-9]+", value):
-            raise ValueError(f"must be a whole number, got {value!r}")
+            raise ValueError(f"must be {what}, got {value!r}")
         number = int(value)
         if not low <= number <= high:
-            raise ValueError(f"must be between {low} and {high}, got {number}")
+            raise ValueError(f"must be {what} between {low} and {high}, got {number}")
         return number
     return convert
+
+
+BASIS_POINTS = "of basis points (1/100 of a percent: 70 = 0.7%, 100 = 1%)"
 
 
 def _positive_float(value: str) -> float:
@@ -261,22 +279,24 @@ def _one_of(names: Mapping[str, object]) -> Callable[[str], str]:
     return convert
 
 
-def _payment_config(read: _Reader) -> PaymentConfig:
+def _payment_config(read: _Reader) -> PaymentConfig | None:
     from quickcart.gateways import GATEWAYS, gateway_module
 
     name = read.get("payment", "gateway", _one_of(GATEWAYS))
+    if name is None:
+        return None
     specs = gateway_module(name).SETTINGS
     settings = {key: read.get(name, key, spec.convert) for key, spec in specs.items()}
     return PaymentConfig(
         gateway=name,
         webhook_secret=read.get(name, "webhook_secret", str),
-        fee_percent_bp=read.get(name, "fee_percent_bp", _int_between(0, 1000)),
-        fee_flat=read.get(name, "fee_flat", _int_between(0, 100_000)),
-        qr_ttl_minutes=read.get(name, "qr_ttl_minutes", _int_between(1, 1440)),
-        poll_interval_seconds=read.get(name, "poll_interval_seconds", _int_between(1, 3600)),
+        fee_percent_bp=read.get(name, "fee_percent_bp", _int_between(0, 1000, BASIS_POINTS)),
+        fee_flat=read.get(name, "fee_flat", _int_between(0, 100_000, "of rupiah")),
+        qr_ttl_minutes=read.get(name, "qr_ttl_minutes", _int_between(1, 1440, "of minutes")),
+        poll_interval_seconds=read.get(name, "poll_interval_seconds", _int_between(1, 3600, "of seconds")),
         timeout_seconds=read.get(name, "timeout_seconds", _positive_float),
         settings=settings,
-        secrets=tuple(str(settings[key]) for key, spec in specs.items() if spec.secret),
+        secrets=tuple(str(settings[key]) for key, spec in specs.items() if spec.secret and settings[key] is not None),
     )
 
 
@@ -296,16 +316,16 @@ def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = No
         first_line = str(exc).splitlines()[0]
         raise ConfigError(f"config file {path}: not a valid ini file ({first_line})") from None
 
-    for section in parser.sections():
-        if section not in DEFAULTS:
-            raise ConfigError(f"[{section}]: unknown section in {path}")
-        for key in parser.options(section):
-            if key not in DEFAULTS[section]:
-                raise ConfigError(f"{section}.{key}: unknown key in {path}")
-
     dotenv_path = path.parent / ".env"
     dotenv = dotenv_values(dotenv_path) if dotenv_path.is_file() else {}
     read = _Reader(parser, env, dotenv)
+    for section in parser.sections():
+        if section not in DEFAULTS:
+            read.problem(f"[{section}]: unknown section in {path}")
+            continue
+        for key in parser.options(section):
+            if key not in DEFAULTS[section]:
+                read.problem(f"{section}.{key}: unknown key in {path}")
 
     def resolve(raw_path: str) -> Path:
         candidate = Path(raw_path).expanduser()
@@ -324,28 +344,32 @@ def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = No
         admin_token=read.get("web", "admin_token", str),
     )
     if web.admin_token and len(web.admin_token) < 16:
-        raise ConfigError("web.admin_token: must be at least 16 characters (or empty to turn /admin/stats off)")
-    database_path = resolve(read.get("database", "path", non_empty))
+        read.problem("web.admin_token: must be at least 16 characters (or empty to turn /admin/stats off)")
+    database_path = read.get("database", "path", non_empty)
+    database_path = resolve(database_path) if database_path else None
     key_file = read.get("database", "stock_key_file", str)
     database = DatabaseConfig(
         path=database_path,
-        stock_key_file=resolve(key_file) if key_file else database_path.with_name(DEFAULT_STOCK_KEY_FILE),
+        stock_key_file=resolve(key_file) if key_file else (
+            database_path.with_name(DEFAULT_STOCK_KEY_FILE) if database_path else None),
         stock_key=read.get("database", "stock_key", _stock_key),
     )
     shop = ShopConfig(
         name=read.get("shop", "name", non_empty),
         max_quantity=read.get("shop", "max_quantity", _int_between(1, 100)),
         low_stock_threshold=read.get("shop", "low_stock_threshold", _int_between(0, 1_000_000)),
-        topup_min=read.get("shop", "topup_min", _int_between(1_000, 100_000_000)),
-        topup_max=read.get("shop", "topup_max", _int_between(1_000, 100_000_000)),
+        topup_min=read.get("shop", "topup_min", _int_between(1_000, 100_000_000, "of rupiah")),
+        topup_max=read.get("shop", "topup_max", _int_between(1_000, 100_000_000, "of rupiah")),
         support_contact=read.get("shop", "support_contact", str),
         max_pending_orders=read.get("shop", "max_pending_orders", _int_between(1, 20)),
     )
-    if shop.topup_min > shop.topup_max:
-        raise ConfigError(f"shop.topup_min: must not exceed shop.topup_max ({shop.topup_max})")
+    if shop.topup_min is not None and shop.topup_max is not None and shop.topup_min > shop.topup_max:
+        read.problem(f"shop.topup_min: must not exceed shop.topup_max ({shop.topup_max})")
     logging_config = LoggingConfig(
         level=read.get("logging", "level", _level),
         file=read.get("logging", "file", str),
     )
+    if read.problems:
+        raise ConfigError(*read.problems)
     return Config(telegram=telegram, payment=payment, web=web, database=database,
                   shop=shop, logging=logging_config, source=path)

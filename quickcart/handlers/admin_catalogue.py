@@ -4,8 +4,11 @@
 A product edit that breaks a rule raises :class:`~quickcart.catalogue.ProductError`,
 answered by ``run()`` like a malformed command.
 
-Stock comes as lines under ``/addstock <id>`` or as a .txt file captioned
-with it; the answer counts what was added and what was refused.
+Stock comes as lines under ``/addstock <id>`` (the first item may sit on
+the command's own line), as a .txt file captioned with it, as a reply
+``/addstock <id>`` to a .txt sent earlier, or as a .txt sent bare: the
+bot then asks which product, with a button for each. The answer counts
+what was added and what was refused.
 
 /delproduct asks first, with a one-time button for the admin who asked
 (answered in :mod:`quickcart.handlers.admin_confirm`).
@@ -30,7 +33,7 @@ from quickcart.admin_syntax import (
     parse_rename_category,
     parse_set_photo,
 )
-from quickcart.callbacks import encode
+from quickcart.callbacks import Callback, encode
 from quickcart.handlers.admin_reply import reply
 from quickcart.handlers.context import App, inline
 from quickcart.handlers.pending import Confirmation
@@ -42,6 +45,8 @@ log = logging.getLogger(__name__)
 
 MAX_STOCK_FILE_BYTES = 20 * 1024 * 1024  # what Telegram lets a bot download
 IMPORT_NOTICE_LINES = 1000  # imports this big get a "working on it" message first
+CHOICE_BUTTONS = 40  # products offered as buttons for a bare .txt; beyond that, the reply with /addstock <id>
+CHOICE_LABEL_CHARS = 28
 
 
 def live_product(command: str, product_id: int) -> Product:
@@ -97,19 +102,70 @@ def _switch_product(app: App, message: types.Message, command: CommandText, admi
 # --- stock -----------------------------------------------------------------------
 
 def add_stock_text(app: App, message: types.Message, command: CommandText, admin: User) -> None:
-    product = live_product("addstock", parse_add_stock_head(command.args))
-    if not command.body.strip():
+    product_id, first_item = parse_add_stock_head(command.args)
+    product = live_product("addstock", product_id)
+    replied = message.reply_to_message
+    if not first_item and not command.body.strip() and replied is not None and replied.content_type == "document":
+        _import_document(app, message, admin, product, replied.document)  # "/addstock 7" in reply to a .txt
+        return
+    items = "\n".join(part for part in (first_item, command.body) if part)
+    if not items.strip():
         raise UsageError("addstock", "admin.reason.no_stock_lines")
-    _import(app, message, admin, product, command.body)
+    _import(app, message, admin, product, items)
 
 
 def add_stock_file(app: App, message: types.Message, command: CommandText, admin: User) -> None:
+    product_id, rest = parse_add_stock_head(command.argument)
+    if rest:
+        raise UsageError("addstock", "admin.reason.caption_only_id", typed=rest[:40])
+    _import_document(app, message, admin, live_product("addstock", product_id), message.document)
+
+
+def stock_file_unlabelled(app: App, message: types.Message, admin: User) -> None:
+    """A file sent without a caption: if it is a .txt, ask which product it is stock for."""
     say = app.say(admin)
-    product = live_product("addstock", parse_add_stock_head(command.argument))
-    document = message.document
-    name = (document.file_name or "").lower()
+    if not _is_text_file(message.document):
+        reply(app, message, say("admin.stock.file_not_txt"))
+        return
+    products = catalogue.all_products()
+    if not products:
+        reply(app, message, say("admin.product.list_empty"))
+        return
+    shown = sorted(products, key=lambda p: (not p.is_active, -p.id))[:CHOICE_BUTTONS]
+    buttons = [(say.plain("admin.stock.choice_button", id=p.id, name=_short(say, p.name)), encode("stkf", p.id))
+               for p in shown]
+    app.sender.send_text(message.chat.id, say("admin.stock.which_product", shown=len(shown), total=len(products)),
+                         inline([buttons[i:i + 2] for i in range(0, len(buttons), 2)]), reply_to=message.message_id)
+
+
+def stock_file_chosen(app: App, call: types.CallbackQuery, cb: Callback, user: User) -> None:
+    """A product chosen for the .txt that the question answers."""
+    say = app.say(user)
+    original = call.message.reply_to_message
+    product = catalogue.get(cb.int(0))
+    if (not app.is_admin(user.id) or product is None or product.is_deleted or original is None
+            or original.document is None or original.from_user is None or original.from_user.id != user.id):
+        app.sender.answer(call.id, say.plain("gate.stale_button"))
+        return
+    app.sender.answer(call.id)
+    app.sender.edit_text(call.message.chat.id, call.message.message_id,
+                         say("admin.stock.chosen", id=product.id, name=product.name))
+    _import_document(app, call.message, user, product, original.document)
+
+
+def _short(say, name: str) -> str:
+    return name if len(name) <= CHOICE_LABEL_CHARS else name[:CHOICE_LABEL_CHARS - 1] + say.plain("admin.cut_line")
+
+
+def _is_text_file(document: types.Document) -> bool:
+    return (document.file_name or "").lower().endswith(".txt") or (document.mime_type or "") == "text/plain"
+
+
+def _import_document(app: App, message: types.Message, admin: User, product: Product,
+                     document: types.Document) -> None:
+    say = app.say(admin)
     too_big = say("admin.stock.file_too_big", megabytes=admin_views.megabytes(MAX_STOCK_FILE_BYTES, 0))
-    if not (name.endswith(".txt") or (document.mime_type or "") == "text/plain"):
+    if not _is_text_file(document):
         reply(app, message, say("admin.stock.file_not_txt"))
         return
     if (document.file_size or 0) > MAX_STOCK_FILE_BYTES:

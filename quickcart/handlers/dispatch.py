@@ -4,9 +4,10 @@ The gate (:mod:`quickcart.handlers.gate`) has already claimed the update,
 registered the user and applied the rules (ban, flood, maintenance). Here a
 button press goes by its parsed action; a message goes, in this order, to an
 admin command (admins only), an admin's reply to a customer's message, a
-command, a main-menu label (in any language, so an old keyboard keeps
-working), the question the user was asked (a text, or what else that
-question takes), or the "not understood" answer.
+file an admin sent without a command (stock: which product?), a command, a
+main-menu label (in any language, so an old keyboard keeps working), the
+question the user was asked (a text, or what else that question takes), or
+the "not understood" answer (which offers to send it to the admins).
 """
 from __future__ import annotations
 
@@ -52,6 +53,9 @@ def message_in(app: App, message: types.Message, user: User) -> None:
             routes.admin.run(app, message, command, admin_handler, user)
             return
     if is_admin and message.reply_to_message is not None and routes.ADMIN_REPLY(app, message, user):
+        return
+    if is_admin and message.content_type == "document" and command is None:
+        routes.ADMIN_FILE(app, message, user)
         return
     if message.content_type == "text" and message.text.startswith("/"):
         handler = routes.COMMANDS.get(command.name) if command else None

@@ -7,7 +7,18 @@ unknown command gets).
 """
 from __future__ import annotations
 
-from quickcart.handlers import account, admin, admin_confirm, admin_stock, balance, contact, payment, shop, start
+from quickcart.handlers import (
+                                account,
+                                admin,
+                                admin_catalogue,
+                                admin_confirm,
+                                admin_stock,
+                                balance,
+                                contact,
+                                payment,
+                                shop,
+                                start,
+)
 
 # /command → handler(app, message, user); each in every language, whatever the user's (the menu
 # Telegram shows, per language, is handlers.context.COMMAND_MENU). None is named like an admin
@@ -63,6 +74,7 @@ BUTTONS = {
     "ask": contact.ask_about_order,
     "askx": contact.cancel,
     "fwd": contact.send_offered,
+    "stkf": admin_catalogue.stock_file_chosen,  # checks that the presser is an admin
 }
 
 # What a user was asked to type (handlers.context.Prompts) → handler(app, message, user)
@@ -80,6 +92,8 @@ ADMIN_COMMANDS = admin.COMMANDS
 ADMIN_CAPTIONS = admin.CAPTIONED
 # An admin's reply to a customer's message (handler returns False when it was not one) → handler(app, message, admin)
 ADMIN_REPLY = contact.admin_reply
+# A file an admin sent without a command in its caption → handler(app, message, admin)
+ADMIN_FILE = admin_catalogue.stock_file_unlabelled
 
 UNKNOWN_COMMAND = start.unknown_command
 UNKNOWN_MESSAGE = contact.offer  # offers to send it to the admins

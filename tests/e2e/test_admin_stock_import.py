@@ -11,6 +11,7 @@ from quickcart.models import QRIS, AuditLog, Product, StockLine
 from tests.admin_words import pattern, says, syntax_of, usage_of
 from tests.e2e.admin_helpers import ask, db_snapshot, greeted, start_admin
 from tests.e2e.conftest import ADMIN_ID
+from tests.words import button
 
 FEES = orders.FeePolicy(70, 310)
 
@@ -136,14 +137,59 @@ def test_unusable_stock_files_are_refused_and_change_nothing(shop, telegram):
     admin.wait_for_message(contains=syntax_of("addstock"))
     admin.send_document("stok.txt", b"line@mail.test:pw\n", caption="/addstock 999")
     admin.wait_for_message(contains=says("admin.reason.no_such_product", id=999))
+    admin.send_document("stok.txt", b"line@mail.test:pw\n", caption=f"/addstock {product.id} line@mail.test:pw")
+    admin.wait_for_message(contains=says("admin.reason.caption_only_id", typed="line@mail.test:pw"))
+    admin.send_document("foto.pdf", b"%PDF-1.4", mime_type="application/pdf")  # no caption, not a .txt
+    admin.wait_for_message(contains=says("admin.stock.file_not_txt"))
     assert db_snapshot() == before
+
+
+def test_one_item_on_the_command_line_is_added(shop, telegram):
+    admin = start_admin(telegram)
+    product = shop.add_product(lines=[])
+    answer = ask(admin, f"/addstock {product.id} akun@mail.test:pw rahasia", imported_into(product)).plain_text()
+    assert says("admin.stock.imported", id=product.id, name=product.name, added=1, duplicates=0, blank=0) in answer
+    ask(admin, f"/addstock {product.id} satu@mail.test:pw\ndua@mail.test:pw", imported_into(product))
+    assert sorted(stock.line_text(line) for line in StockLine.select()) == [
+        "akun@mail.test:pw rahasia", "dua@mail.test:pw", "satu@mail.test:pw"]
+
+
+def test_a_txt_without_caption_asks_which_product_and_imports_into_the_one_chosen(shop, telegram):
+    admin = start_admin(telegram)
+    netflix = shop.add_product(name="Netflix", lines=[])
+    spotify = shop.add_product(name="Spotify", lines=[])
+    admin.send_document("stok.txt", b"sp-1@mail.test:pw\nsp-2@mail.test:pw\n")
+    question = admin.wait_for_message(contains=says("admin.stock.which_product", shown=2, total=2))
+    assert sorted(question.button_texts()) == [says("admin.stock.choice_button", id=netflix.id, name="Netflix"),
+                                               says("admin.stock.choice_button", id=spotify.id, name="Spotify")]
+    admin.press(question, says("admin.stock.choice_button", id=spotify.id, name="Spotify"))
+    admin.wait_for_message(contains=imported_into(spotify))
+    assert Product.get_by_id(spotify.id).stock_count == 2 and Product.get_by_id(netflix.id).stock_count == 0
+    assert question.button_texts() == [], "the question's buttons are gone once answered"
+
+    other = admin.send_document("lagi.txt", b"nf-1@mail.test:pw\n")
+    admin.wait_for_message(contains=says("admin.stock.which_product", shown=2, total=2))
+    admin.send_text(f"/addstock {netflix.id}", reply_to=other)  # or: reply to the file with the command
+    admin.wait_for_message(contains=imported_into(netflix))
+    assert Product.get_by_id(netflix.id).stock_count == 1
+
+
+def test_a_customer_cannot_press_the_product_choice(shop, telegram):
+    shop.add_product(lines=[])
+    customer_user = telegram.user(7009, "Iseng")
+    customer_user.send_text("/start")
+    customer_user.wait_for_message(greeted)
+    query = customer_user.press_callback_data(customer_user.last_bot_message, "v1:stkf:1")
+    assert customer_user.wait_for_answer(query).text == button("gate.stale_button")
+    assert Product.get(Product.id == 1).stock_count == 0
 
 
 @pytest.mark.parametrize("text, expected", [
     ("/addstock", syntax_of("addstock")),
     ("/addstock abc\nline-1@mail.test", syntax_of("addstock")),
     ("/addstock {id}", says("admin.reason.no_stock_lines")),
-    ("/addstock {id} line-1@mail.test", syntax_of("addstock")),
+    ("/addstock akun@mail.test:pw", says("admin.reason.not_a_number", what=says("admin.what.product_id"),
+                                         typed="akun@mail.test:pw")),
     ("/addstock 999\nline-1@mail.test", says("admin.reason.no_such_product", id=999)),
     ("/stock", syntax_of("stock")),
     ("/stock x", syntax_of("stock")),

@@ -113,3 +113,22 @@ def test_the_example_config_documents_every_key_the_code_reads():
     documented = {(section, key) for section in parser.sections() for key in parser.options(section)}
     read_by_code = {(section, key) for section, keys in DEFAULTS.items() for key in keys}
     assert documented == read_by_code
+
+
+def test_every_problem_is_reported_at_once_each_on_its_own_line(tmp_path):
+    broken = (GOOD.replace("token = 123456:ABCdefGHIjklMNOpqrSTUvwxYZ", "token = nope")
+              .replace("api_key = secret-api-key", "") + "fee_percent_bp = 0.7%\ncolour = blue\n[web]\nport = 0\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, broken), env={})
+    keys = [problem.split(":")[0] for problem in caught.value.problems]
+    assert keys == ["pakasir.colour", "telegram.token", "pakasir.api_key", "pakasir.fee_percent_bp", "web.port"]
+    result = run_entry_point(tmp_path, broken)
+    assert result.returncode == 2
+    assert [line.split(": ")[2] for line in result.stderr.splitlines()] == keys
+
+
+def test_units_are_explained_where_a_number_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match=r"basis points \(1/100 of a percent: 70 = 0\.7%"):
+        load_config(write(tmp_path, GOOD + "fee_percent_bp = 0.7\n"), env={})
+    with pytest.raises(ConfigError, match=r"qr_ttl_minutes: must be a whole number of minutes between 1 and 1440"):
+        load_config(write(tmp_path, GOOD + "qr_ttl_minutes = 0\n"), env={})
