@@ -58,7 +58,7 @@ def rows(kind: str, period: DayRange | None) -> Iterator[tuple]:
         yield from database.execute_sql(_LEDGER + " ORDER BY l.id")
     elif kind == ORDERS:
         yield from database.execute_sql(
-            _ORDERS + " WHERE o.created_at >= ? AND o.created_at < ? ORDER BY o.created_at, o.id", _bounds(period))
+            _ORDERS + " WHERE o.created_at >= ? AND o.created_at < ? ORDER BY o.created_at", _bounds(period))
     else:
         yield from database.execute_sql(
             _LEDGER + " WHERE l.created_at >= ? AND l.created_at < ? ORDER BY l.id", _bounds(period))

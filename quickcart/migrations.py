@@ -210,7 +210,10 @@ def _contact_and_figures(db: SqliteDatabase) -> None:
     """The table that maps admins' copies of customer messages to customers; indexes for figures by period."""
     for statement in _CONTACT_MESSAGE:
         db.execute_sql(statement)
-    db.execute_sql('CREATE INDEX IF NOT EXISTS "order_created_at" ON "order" ("created_at")')
+    db.execute_sql('CREATE INDEX IF NOT EXISTS "order_created_at_kind_status" '
+                   'ON "order" ("created_at", "kind", "status")')
+    db.execute_sql('CREATE INDEX IF NOT EXISTS "order_item_order_id_product_id_quantity_price_per_unit" '
+                   'ON "order_item" ("order_id", "product_id", "quantity", "price_per_unit")')
     db.execute_sql('CREATE INDEX IF NOT EXISTS "user_created_at" ON "user" ("created_at")')
 
 

@@ -104,34 +104,38 @@ def period_figures(period: DayRange, top: int = TOP_PRODUCTS) -> PeriodFigures:
     """The figures of ``period``; each query is a range on an index (see the models' indexes)."""
     start, end = (str(moment) for moment in period.bounds_utc())  # as the datetimes are stored: text
     run = database.execute_sql
-    # A stored naive-UTC moment's Jakarta date: Jakarta is UTC+7 all year.
-    per_day = {date.fromisoformat(day): (int(revenue or 0), count) for day, count, revenue in run(
-        "SELECT date(paid_at, '+7 hours') AS day, COUNT(*), SUM(subtotal) FROM \"order\" "
-        "WHERE status = ? AND kind = ? AND paid_at >= ? AND paid_at < ? GROUP BY day",
-        (PAID, PURCHASE, start, end))}
+    # One pass over the period's paid orders. A stored naive-UTC moment's Jakarta date: Jakarta is UTC+7 all year.
+    per_day: dict[date, tuple[int, int]] = {}
+    topups = waited = waits = 0
+    for day, orders, revenue, waited_days, qris, topped_up in run(
+            "SELECT date(paid_at, '+7 hours') AS day, SUM(kind = ?), SUM(CASE WHEN kind = ? THEN subtotal END), "
+            "SUM(CASE WHEN kind = ? AND payment_method = ? THEN julianday(paid_at) - julianday(created_at) END), "
+            "SUM(kind = ? AND payment_method = ?), SUM(CASE WHEN kind = ? THEN subtotal END) "
+            'FROM "order" WHERE status = ? AND paid_at >= ? AND paid_at < ? GROUP BY day',
+            (PURCHASE, PURCHASE, PURCHASE, QRIS, PURCHASE, QRIS, TOPUP, PAID, start, end)):
+        per_day[date.fromisoformat(day)] = (int(revenue or 0), int(orders or 0))
+        topups += int(topped_up or 0)
+        waited += waited_days or 0
+        waits += int(qris or 0)
     days = [DayFigures(day, *per_day.get(day, (0, 0))) for day in period.each_day()]
+    # Only purchases have items; both indexes cover what is read, so no order or item row is fetched.
     products = run(
-        'SELECT i.product_id, p.name, MAX(i.product_name), SUM(i.quantity), SUM(i.quantity * i.price_per_unit) '
-        'FROM "order" o JOIN order_item i ON i.order_id = o.id LEFT JOIN product p ON p.id = i.product_id '
-        "WHERE o.status = ? AND o.kind = ? AND o.paid_at >= ? AND o.paid_at < ? "
-        "GROUP BY i.product_id ORDER BY 4 DESC, 5 DESC, 1", (PAID, PURCHASE, start, end)).fetchall()
+        'SELECT i.product_id, SUM(i.quantity), SUM(i.quantity * i.price_per_unit) FROM "order" o '
+        "JOIN order_item i ON i.order_id = o.id WHERE o.status = ? AND o.paid_at >= ? AND o.paid_at < ? "
+        "GROUP BY i.product_id ORDER BY 2 DESC, 3 DESC, 1", (PAID, start, end)).fetchall()
+    names = dict(Product.select(Product.id, Product.name)
+                 .where(Product.id.in_([product_id for product_id, *_ in products[:top]])).tuples())
     created, created_paid = run(
-        'SELECT COUNT(*), COALESCE(SUM(status = ?), 0) FROM "order" WHERE kind = ? AND created_at >= ? '
-        "AND created_at < ?", (PAID, PURCHASE, start, end)).fetchone()
-    (average,) = run(
-        "SELECT AVG((julianday(paid_at) - julianday(created_at)) * 86400) FROM \"order\" "
-        "WHERE status = ? AND kind = ? AND payment_method = ? AND paid_at >= ? AND paid_at < ?",
-        (PAID, PURCHASE, QRIS, start, end)).fetchone()
-    (topups,) = run('SELECT COALESCE(SUM(subtotal), 0) FROM "order" WHERE status = ? AND kind = ? '
-                    "AND paid_at >= ? AND paid_at < ?", (PAID, TOPUP, start, end)).fetchone()
+        'SELECT COUNT(*), COALESCE(SUM(status = ?), 0) FROM "order" WHERE created_at >= ? AND created_at < ? '
+        "AND kind = ?", (PAID, start, end, PURCHASE)).fetchone()
     refunded, refunds = run("SELECT COALESCE(SUM(delta), 0), COUNT(*) FROM ledger_entry WHERE reason = ? "
                             "AND created_at >= ? AND created_at < ?", (REFUND, start, end)).fetchone()
     (new_customers,) = run('SELECT COUNT(*) FROM "user" WHERE created_at >= ? AND created_at < ?',
                            (start, end)).fetchone()
     return PeriodFigures(
         period=period, revenue=sum(day.revenue for day in days), paid_orders=sum(day.orders for day in days),
-        units=sum(int(units) for *_, units, _ in products), new_customers=new_customers, created=created,
-        created_paid=int(created_paid), average_seconds_to_pay=None if average is None else round(average),
-        topups=int(topups), refunded=int(refunded), refunds=refunds, days=days,
-        top=[ProductFigures(product_id, name or snapshot, int(units), int(revenue))
-             for product_id, name, snapshot, units, revenue in products[:top]])
+        units=sum(int(units) for _, units, _ in products), new_customers=new_customers, created=created,
+        created_paid=int(created_paid), average_seconds_to_pay=round(waited * 86400 / waits) if waits else None,
+        topups=topups, refunded=int(refunded), refunds=refunds, days=days,
+        top=[ProductFigures(product_id, names.get(product_id, ""), int(units), int(revenue))
+             for product_id, units, revenue in products[:top]])

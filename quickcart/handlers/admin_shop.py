@@ -74,8 +74,9 @@ def _send_export(app: App, message: types.Message, admin: User, kind: str, perio
         reply(app, message, say("admin.export.too_big", file=name, megabytes=admin_views.megabytes(size, 0),
                                 limit=admin_views.megabytes(MAX_UPLOAD_BYTES, 0)))
         return
-    app.sender.send_document(message.chat.id, path.name, path.read_bytes(),
-                             caption=admin_views.export_caption(say, kind, period, count, zipped))
+    with open(path, "rb") as upload:
+        app.sender.send_document(message.chat.id, path.name, upload,
+                                 caption=admin_views.export_caption(say, kind, period, count, zipped))
     audit.record_now("export.sent", actor_id=admin.id, subject=kind,
                      detail=f"{admin_views.export_range(say, period)}: {count} rows, {size} bytes")
 
@@ -102,8 +103,9 @@ def backup_command(app: App, message: types.Message, command: CommandText, admin
             reply(app, message, say("admin.backup.too_big", megabytes=admin_views.megabytes(size, 0),
                                     limit=admin_views.megabytes(MAX_BACKUP_BYTES, 0)))
             return
-        app.sender.send_document(message.chat.id, name, path.read_bytes(),
-                                 caption=say("admin.backup.caption", megabytes=admin_views.megabytes(size)))
+        with open(path, "rb") as upload:
+            app.sender.send_document(message.chat.id, name, upload,
+                                     caption=say("admin.backup.caption", megabytes=admin_views.megabytes(size)))
     audit.record_now("backup.sent", actor_id=admin.id, subject="database", detail=f"{name}, {size} bytes")
 
 

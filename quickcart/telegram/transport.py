@@ -101,6 +101,13 @@ def _retry_after(response: requests.Response) -> float:
         return 1.0
 
 
+def _rewind(files: dict[str, Any] | None) -> None:
+    for value in (files or {}).values():
+        handle = value[1] if isinstance(value, tuple) and len(value) > 1 else value
+        if hasattr(handle, "seek"):
+            handle.seek(0)
+
+
 class TelegramTransport:
     """Installed as pyTelegramBotAPI's request sender; see the module doc."""
 
@@ -150,6 +157,7 @@ class TelegramTransport:
         waits_429 = 0
         while True:
             attempt += 1
+            _rewind(files)  # an upload sent again is sent whole
             try:
                 if paced:
                     with self.pacer.sending(chat_id) as sent_at:

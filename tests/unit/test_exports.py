@@ -62,3 +62,17 @@ def test_a_written_export_has_a_bom_for_spreadsheets_and_zips_in_pieces(db, tmp_
     archive = exports.zip_file(path, "mutasi.csv")
     with zipfile.ZipFile(archive) as opened:
         assert opened.read("mutasi.csv") == path.read_bytes()
+
+
+def test_no_export_sorts_in_memory(db):
+    """Rows stream in index or table order: a sort would hold the whole export (temp_store is memory)."""
+    plans = [exports._ORDERS + " ORDER BY o.id",
+             exports._ORDERS + " WHERE o.created_at >= ? AND o.created_at < ? ORDER BY o.created_at",
+             exports._LEDGER + " ORDER BY l.id",
+             exports._LEDGER + " WHERE l.created_at >= ? AND l.created_at < ? ORDER BY l.id"]
+    for sql in plans:
+        plan = str(db.execute_sql("EXPLAIN QUERY PLAN " + sql, ("a", "b") if "?" in sql else ()).fetchall())
+        assert "TEMP B-TREE" not in plan, (sql, plan)
+    import inspect
+    source = inspect.getsource(exports.rows)
+    assert source.count("ORDER BY") == len(plans), "the plans above are the queries rows() runs"
