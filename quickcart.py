@@ -19,6 +19,10 @@ import os
 import signal
 import sys
 
+if sys.version_info < (3, 11):  # noqa: UP036 -- before importing anything that needs 3.11 (tomllib; the pinned libraries)
+    sys.exit(f"quickcart: needs Python 3.11 or newer; this is {sys.version.split()[0]} (see the README's "
+             f"'The two commands' for getting 3.11 on Ubuntu 22.04)")
+
 from quickcart.config import ConfigError, load_config
 
 

@@ -348,6 +348,7 @@ def test_each_text_renders_with_values_and_parses_as_telegram_html(language, key
 # sent to Telegram (each is checked below not to compose chat text).
 NOT_FOR_A_CHAT = {
     "quickcart/checks.py": "check-config and check-data print their findings on the owner's terminal",
+    "quickcart/config.py": "every configuration problem, printed at once on the owner's terminal at start-up",
     "quickcart/migrations.py": "schema steps are named in the log",
     "quickcart/stock_key.py": "the key commands (rotate-key, reset-stock-key) answer on the owner's terminal",
     "quickcart/stockcrypt.py": "key-file refusals, shown at start-up on the owner's terminal",
