@@ -187,7 +187,7 @@ class Order(BaseModel):
             # the late-payment poll (every 10 s) every expired or cancelled one.
             (("status", "delivered_at"), False),
             (("status", "closed_at"), False),
-            # Figures and exports by period (schema step 7); covering for /stats' conversion.
+            # Figures and exports by period (schema step 8); covering for /stats' conversion.
             (("created_at", "kind", "status"), False),
         )
 
@@ -221,7 +221,7 @@ class OrderItem(BaseModel):
 
     class Meta:
         indexes = (
-            # Covering for the top products of a period: no item row is read (schema step 7).
+            # Covering for the top products of a period: no item row is read (schema step 8).
             (("order", "product", "quantity", "price_per_unit"), False),
         )
 
