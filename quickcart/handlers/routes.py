@@ -8,16 +8,16 @@ unknown command gets).
 from __future__ import annotations
 
 from quickcart.handlers import (
-                                account,
-                                admin,
-                                admin_catalogue,
-                                admin_confirm,
-                                admin_stock,
-                                balance,
-                                contact,
-                                payment,
-                                shop,
-                                start,
+    account,
+    admin,
+    admin_catalogue,
+    admin_confirm,
+    admin_stock,
+    balance,
+    contact,
+    payment,
+    shop,
+    start,
 )
 
 # /command → handler(app, message, user); each in every language, whatever the user's (the menu
