@@ -13,7 +13,11 @@ The forms, as the ``/admin`` help shows them:
 - ``/editproduct <id> field=nilai ...`` — see :func:`parse_edit_pairs`.
 - ``/addstock <id>`` with the items on the following lines.
 - Prices and amounts are whole rupiah: ``50000``, ``50.000``, ``Rp50.000``,
-  ``50rb``; never zero, never decimals. ``/addbalance`` takes a sign.
+  ``50rb``; never decimals. A product's price may be 0 (a free item, which
+  the catalogue allows for unlimited products only); an amount never.
+  ``/addbalance`` takes a sign.
+- ``/setcontent <id>`` with the text on the following lines, ``/setfields
+  <id> Label[:pattern] | ...``; ``-`` instead removes what was set.
 """
 from __future__ import annotations
 
@@ -43,7 +47,11 @@ EDIT_FIELDS: dict[str, str] = {
     "name_en": "name_en", "nama_en": "name_en",
     "description_en": "description_en", "desc_en": "description_en", "deskripsi_en": "description_en",
     "terms_en": "terms_en", "snk_en": "terms_en",
+    "kind": "kind", "jenis": "kind",
+    "warranty_days": "warranty_days", "garansi": "warranty_days",
+    "max_quantity": "max_quantity", "maks": "max_quantity",
 }
+COUNT_FIELDS = ("warranty_days", "max_quantity")
 PRICE_FIELDS = ("customer_price", "reseller_price")
 # /editcat field names, likewise.
 CATEGORY_FIELDS: dict[str, str] = {"name_en": "name_en", "nama_en": "name_en"}
@@ -131,15 +139,26 @@ def parse_id(command: str, token: str, what: Term | str = PRODUCT_ID) -> int:
     return int(cleaned)
 
 
-def parse_price(command: str, text: str, what: Term | str = PRICE) -> int:
-    """A positive whole rupiah amount; ``what`` names it in a refusal (a field name as typed, or a word)."""
+def parse_price(command: str, text: str, what: Term | str = PRICE, free: bool = False) -> int:
+    """A positive whole rupiah amount (or 0 when ``free`` is allowed); ``what`` names it in a refusal."""
+    cleaned = text.strip()
+    if free and cleaned in ("0", "Rp0"):
+        return 0
     try:
         amount = parse_rupiah(text)
     except ValueError:
-        raise UsageError(command, "admin.reason.not_whole_rupiah", what=what, typed=text.strip()) from None
+        raise UsageError(command, "admin.reason.not_whole_rupiah", what=what, typed=cleaned) from None
     if amount <= 0:
         raise UsageError(command, "admin.reason.not_positive", what=what)
     return amount
+
+
+def parse_count(command: str, text: str, what: str) -> int:
+    """A whole number of 0 or more (days, units)."""
+    cleaned = text.strip()
+    if not cleaned.isascii() or not cleaned.isdigit() or len(cleaned) > 6:
+        raise UsageError(command, "admin.reason.not_a_number", what=what, typed=cleaned)
+    return int(cleaned)
 
 
 def parse_signed_amount(command: str, text: str) -> int:
@@ -180,8 +199,8 @@ def parse_add_product(argument: str) -> NewProduct:
     if not category or "\n" in category:
         raise UsageError("addproduct", "admin.reason.category_one_line")
     return NewProduct(name=name, category=category,
-                      customer_price=parse_price("addproduct", customer, CUSTOMER_PRICE),
-                      reseller_price=parse_price("addproduct", reseller, RESELLER_PRICE),
+                      customer_price=parse_price("addproduct", customer, CUSTOMER_PRICE, free=True),
+                      reseller_price=parse_price("addproduct", reseller, RESELLER_PRICE, free=True),
                       description=description)
 
 
@@ -227,9 +246,13 @@ def parse_edit_pairs(text: str, command: str = "editproduct",
             end = following.start() if following else len(text)
             value, position = text[position:end].strip(), end
         if field_name in PRICE_FIELDS:
-            changes[field_name] = parse_price(command, value, field_name)
+            changes[field_name] = parse_price(command, value, field_name, free=True)
         elif field_name == "sort_order":
             changes[field_name] = parse_sort(command, value)
+        elif field_name in COUNT_FIELDS:
+            changes[field_name] = parse_count(command, value, field_name)
+        elif field_name == "kind":
+            changes[field_name] = value.lower()
         else:
             changes[field_name] = value
     return changes
@@ -280,6 +303,15 @@ def parse_edit_category(argument: str) -> tuple[str, dict[str, object]]:
     if not category:
         raise UsageError("editcat")
     return category, parse_edit_pairs(text[found.start():], "editcat", CATEGORY_FIELDS)
+
+
+def parse_set_file(args: str, with_file: bool) -> int:
+    """``<id>`` as a file's caption, or ``<id> off`` as a message (removes the file): the product's id."""
+    words = _words("setfile", args, 1, 2)
+    product_id = parse_id("setfile", words[0])
+    if (with_file and len(words) == 1) or (not with_file and len(words) == 2 and words[1].lower() == OFF):
+        return product_id
+    raise UsageError("setfile", "admin.reason.no_file")
 
 
 def parse_product_id(command: str, args: str) -> int:

@@ -14,7 +14,22 @@ from quickcart import views
 from quickcart.admin_syntax import Term
 from quickcart.charts import ChartDay, ChartProduct, ChartWords
 from quickcart.i18n import Speaker
-from quickcart.models import BALANCE, DELIVERED, PAID
+from quickcart.models import (
+    BALANCE,
+    CLAIM_REJECTED,
+    COMPLETED,
+    DELIVERED,
+    FREE,
+    MANUAL,
+    MANUAL_KIND,
+    PAID,
+    REFUNDED,
+    REJECTED,
+    REPLACED,
+    STOCK,
+    UNLIMITED,
+    WAITING,
+)
 from quickcart.richtext import FormatError
 from quickcart.telegram.sender import MAX_TEXT
 from quickcart.timeutil import DayRange, jakarta_day_bounds_utc
@@ -110,7 +125,13 @@ def product_line(say: Speaker, product) -> str:
     line = say("admin.product.line", state=state, id=product.id, name=product.name, category=product.category,
                price=product.customer_price, reseller_price=product.reseller_price,
                stock=product.stock_count, sold=product.sold_count)
-    return line + (say("admin.product.line_english", name=product.name_en) if product.name_en else "")
+    if product.name_en:
+        line += say("admin.product.line_english", name=product.name_en)
+    if product.kind != STOCK:
+        line += "\n" + say(KIND_LINES[product.kind], per_order=product.max_quantity)
+    if product.warranty_days:
+        line += "\n" + say("admin.product.warranty", days=product.warranty_days)
+    return line
 
 
 def category_named(say: Speaker, category: str, name_en: str) -> str:
@@ -121,6 +142,25 @@ def category_named(say: Speaker, category: str, name_en: str) -> str:
 
 def product_edited(say: Speaker, product, changed: Iterable[str]) -> str:
     return say("admin.product.edited", id=product.id, fields=", ".join(changed), line=product_line(say, product))
+
+
+def goods_set(say: Speaker, product) -> str:
+    """What an unlimited product now gives."""
+    return say("admin.product.goods", id=product.id, name=product.name,
+               content=say.plain("admin.product.goods_text", length=len(product.content)) if product.content
+               else say.plain("admin.product.goods_none"),
+               file=product.file_name or say.plain("admin.product.goods_file") if product.file_id
+               else say.plain("admin.product.goods_none"))
+
+
+def fields_set(say: Speaker, product, fields) -> str:
+    """What a manual product now asks its buyer."""
+    if not fields:
+        return say("admin.product.fields_none", id=product.id, name=product.name)
+    lines = [say("admin.product.fields", id=product.id, name=product.name)]
+    lines += [say("admin.product.field_pattern", label=field.label, pattern=field.pattern) if field.pattern
+              else say("admin.product.field_any", label=field.label) for field in fields]
+    return "\n".join(lines)
 
 
 def product_switched(say: Speaker, product) -> str:
@@ -180,6 +220,9 @@ def stock_imported(say: Speaker, product, result, available: int) -> str:
         lines.append(say("admin.stock.imported_too_long", too_long=result.too_long))
     lines.append(say("admin.stock.imported_available", available=available))
     return "\n".join(lines)
+
+
+KIND_LINES = {UNLIMITED: "admin.product.kind_unlimited", MANUAL_KIND: "admin.product.kind_manual"}
 
 
 # --- users -----------------------------------------------------------------------
@@ -251,13 +294,22 @@ def contact_copy(say: Speaker, customer, order, text: str) -> str:
 
 # --- orders ----------------------------------------------------------------------
 
-def order_detail(say: Speaker, order, user, items, events, gateway: str, refund=None) -> list[str]:
+def order_detail(say: Speaker, order, user, items, events, gateway: str, refund=None, fields=(),
+                 fulfilment=None) -> list[str]:
     kind = say.plain("admin.order.kind_topup" if order.is_topup else "admin.order.kind_purchase")
-    method = say.plain("admin.order.method_balance" if order.payment_method == BALANCE else "admin.order.method_qris")
+    method_key = "admin.order.method_qris"
+    if order.payment_method == BALANCE:
+        method_key = "admin.order.method_balance"
+    elif order.payment_method == FREE:
+        method_key = "admin.order.method_free"
+    method = say.plain(method_key)
     lines = [say("admin.order.title", invoice=order.invoice_id, kind=kind, status=say.plain(f"status.{order.status}")),
              say("admin.order.buyer", buyer=user_label(say, user) if user else order.user_id)]
     lines += [say("admin.order.item", name=item.product_name, id=item.product_id, quantity=item.quantity,
                   price=item.price_per_unit) for item in items]
+    lines += [say("admin.manual.field", label=label, value=value) for label, value in fields]
+    if fulfilment is not None:
+        lines.append(fulfilment_line(say, fulfilment))
     lines.append(say("admin.order.amounts", subtotal=order.subtotal, fee=order.fee, total=order.total_bill,
                      method=method))
     if order.gateway_fee is not None:
@@ -273,8 +325,12 @@ def order_detail(say: Speaker, order, user, items, events, gateway: str, refund=
     if order.closed_at:
         lines.append(say("admin.order.closed", when=_when(say, order.closed_at)))
     if order.settlement:
-        lines.append(say("admin.order.settled_delivered" if order.settlement == DELIVERED
-                         else "admin.order.settled_credited"))
+        settled = "admin.order.settled_credited"
+        if order.settlement == DELIVERED:
+            settled = "admin.order.settled_delivered"
+        elif order.settlement == MANUAL:
+            settled = "admin.order.settled_manual"
+        lines.append(say(settled))
     if order.status == PAID:
         lines.append(say("admin.order.delivered", when=_when(say, order.delivered_at),
                          attempts=order.delivery_attempts))
@@ -326,9 +382,60 @@ def order_list(say: Speaker, orders, summaries: dict[int, str]) -> list[str]:
     return split_for_telegram(say, lines)
 
 
+# --- manual orders and warranty claims -----------------------------------------------
+
+DECISIONS = {COMPLETED: "admin.decision.completed", REJECTED: "admin.decision.rejected",
+             REPLACED: "admin.decision.replaced", REFUNDED: "admin.decision.refunded",
+             CLAIM_REJECTED: "admin.decision.rejected"}
+
+
+def fulfilment_line(say: Speaker, fulfilment) -> str:
+    if fulfilment.state == WAITING:
+        return say("admin.manual.waiting_since", when=_when(say, fulfilment.created_at))
+    return say("admin.manual.decided", outcome=say.plain(DECISIONS[fulfilment.state]),
+               who=fulfilment.admin_id, when=_when(say, fulfilment.decided_at))
+
+
+def manual_card(say: Speaker, order, user, items, fields, fulfilment, reminder: bool = False) -> str:
+    """A paid manual order for the admins: who, what, the buyer's fields, what was paid."""
+    lines = [say("admin.manual.reminder" if reminder else "admin.manual.title", invoice=order.invoice_id),
+             say("admin.order.buyer", buyer=user_label(say, user))]
+    lines += [say("admin.order.item", name=item.product_name, id=item.product_id, quantity=item.quantity,
+                  price=item.price_per_unit) for item in items]
+    lines += [say("admin.manual.field", label=label, value=value) for label, value in fields]
+    lines.append(say("admin.manual.paid", total=order.total_bill, when=_when(say, order.paid_at)))
+    if fulfilment is not None and fulfilment.state != WAITING:
+        lines.append(fulfilment_line(say, fulfilment))
+    return "\n".join(lines)
+
+
+def claim_card(say: Speaker, claim, order, user, items, line: str | None, price: int) -> str:
+    """A warranty claim for the admins: the order, the line claimed, the buyer's words, what a refund is."""
+    name = next((item.product_name for item in items if item.product_id == claim.product_id), "-")
+    lines = [say("admin.claim.title", claim=claim.id, invoice=order.invoice_id),
+             say("admin.order.buyer", buyer=user_label(say, user)),
+             say("admin.claim.product", name=name, id=claim.product_id, price=price),
+             say("admin.claim.line", line=line if line is not None else say.plain("delivery.unreadable_line")),
+             say("admin.claim.problem", problem=claim.description),
+             say("admin.claim.opened", when=_when(say, claim.created_at))]
+    if claim.decided_at is not None:
+        lines.append(say("admin.manual.decided", outcome=say.plain(DECISIONS[claim.state]), who=claim.admin_id,
+                         when=_when(say, claim.decided_at)))
+    return "\n".join(lines)
+
+
+def decided_by(say: Speaker, admin, admin_id: int | None, state: str, when: datetime | None,
+               plain: bool = False) -> str:
+    """For the admin who pressed second: it was decided already, how, by whom, when (plain: for an alert)."""
+    who = say.plain("admin.decision.who", name=admin.name or "-", id=admin.id) if admin else str(admin_id or "-")
+    values = {"outcome": say.plain(DECISIONS[state]), "who": who, "when": _when(say, when)}
+    return say.plain("admin.decision.already", **values) if plain else say("admin.decision.already", **values)
+
+
 # --- the shop --------------------------------------------------------------------
 
-def stats(say: Speaker, figures: dict) -> str:
+def stats(say: Speaker, figures: dict, claims=()) -> str:
+    """The shop's figures; ``claims``: warranty claims per product (:func:`quickcart.warranty.claims_per_product`)."""
     lines = [say("admin.stats.figures", users=figures["total_users"], paid=figures["total_transactions"],
                  active=figures["active_orders"], revenue=figures["revenue_today"])]
     if figures["top_products"]:
@@ -336,6 +443,10 @@ def stats(say: Speaker, figures: dict) -> str:
         lines += [say("admin.stats.top_product", rank=rank, name=product["name"], id=product["id"],
                       sold=product["sold"])
                   for rank, product in enumerate(figures["top_products"], start=1)]
+    if claims:
+        lines.append(say("admin.stats.claims"))
+        lines += [say("admin.stats.claims_product", name=row.name, id=row.product_id, total=row.total, open=row.open,
+                      replaced=row.replaced, refunded=row.refunded) for row in claims]
     return "\n".join(lines)
 
 
@@ -358,8 +469,8 @@ def _day(day: date) -> datetime:
     return jakarta_day_bounds_utc(day)[0]
 
 
-def stats_overview(say: Speaker, figures: dict) -> str:
-    return "\n".join([stats(say, figures), "", say("admin.stats.periods_hint")])
+def stats_overview(say: Speaker, figures: dict, claims=()) -> str:
+    return "\n".join([stats(say, figures, claims), "", say("admin.stats.periods_hint")])
 
 
 def period_title(say: Speaker, period: DayRange) -> str:

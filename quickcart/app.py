@@ -20,9 +20,11 @@ from telebot.apihelper import ApiTelegramException
 from telebot.types import BotCommand
 
 from quickcart import exports, stats, stock, stock_key, users
+from quickcart.admin_cards import AdminDesk
 from quickcart.broadcast import Broadcaster
 from quickcart.config import Config
 from quickcart.db import close_database, database, open_database
+from quickcart.decisions import Decisions
 from quickcart.delivery import Delivery
 from quickcart.gateways import build_gateway
 from quickcart.handlers.context import App
@@ -33,6 +35,7 @@ from quickcart.migrations import migrate
 from quickcart.models import ProcessedUpdate, User
 from quickcart.notices import AdminNotifier, PaymentNotices
 from quickcart.payments import PaymentService
+from quickcart.restock import RestockAlerts
 from quickcart.scheduler import Jobs
 from quickcart.telegram.polling import Poller
 from quickcart.telegram.sender import Sender
@@ -68,13 +71,16 @@ class QuickCart:
         self.notifier = AdminNotifier(self.sender, config.telegram.admin_ids,
                                       is_reachable=_admin_reachable)
         self.delivery = Delivery(self.sender, self.notifier)
+        self.desk = AdminDesk(self.notifier, config.shop.manual_sla_minutes)
+        self.decisions = Decisions(self.sender)
+        self.restock = RestockAlerts(self.sender)
         self.payment_notices = PaymentNotices(self.notifier, self.sender, self.delivery, self.gateway,
-                                              config.shop.low_stock_threshold)
+                                              config.shop.low_stock_threshold, desk=self.desk)
         self.payments = PaymentService(config, self.gateway, self.payment_notices)
         self.broadcaster = Broadcaster(self.sender)
         self.app = App(config=config, sender=self.sender, gateway=self.gateway, payments=self.payments,
                        delivery=self.delivery, notifier=self.notifier, broadcaster=self.broadcaster,
-                       texts=catalogue())
+                       texts=catalogue(), desk=self.desk, decisions=self.decisions, restock=self.restock)
         self.gate = Gate(self.app, dispatch)
         self.poller = Poller(self.bot, self.gate.handle, own_lanes=config.telegram.admin_ids)
         self.jobs = Jobs(on_error=self.notifier.error)
@@ -89,6 +95,8 @@ class QuickCart:
         self.jobs.every(max(1, interval / 2), self.payments.poll_pending, "poll-payments")
         self.jobs.every(5, self.payments.expire_stale, "expire-orders")
         self.jobs.every(30, self.delivery.redeliver, "redeliver")
+        self.jobs.every(30, self.decisions.retell, "retell-decisions")
+        self.jobs.every(60, self.desk.remind_overdue, "manual-sla-reminders")
         self.jobs.every(WATCH_GATEWAY_SECONDS, self._watch_gateway, "gateway-health")
         self.jobs.every(600, stock.release_orphans, "release-orphans")
         self.jobs.every(60, self.notifier.flush_errors, "flush-error-notices")
@@ -156,6 +164,7 @@ class QuickCart:
                                f"{self.config.web.port} ({exc.strerror or exc})") from None
         self.sender.outbox.start()
         self.notifier.start()
+        self.restock.start()
         self.jobs.once(self._recover, "recovery")
         self.jobs.start()
         self.web.start()
@@ -167,12 +176,14 @@ class QuickCart:
         log.info("stopping")
         self.poller.stop()
         self.broadcaster.stop()
+        self.restock.stop()
         self.sender.outbox.stop()
         if self.web is not None:
             self.web.stop()
         self.jobs.stop()
         self.payments.stop()
         self.delivery.stop()
+        self.decisions.stop()
         self.notifier.stop()
         self.transport.close()
         close_database()

@@ -54,6 +54,18 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "fwd": (),                                  # send the message this offer answers to the admins
     "stkf": ("int",),                           # admins: the product a bare .txt of stock is for
     "noop": (),
+    "free": ("int",),                           # product id: claim a free item
+    "sub": ("int",),                            # product id: tell me when it is back in stock
+    "fcnl": ("int",),                           # product id: stop typing its fields
+    "wcl": ("int", "int"),                      # order id, history page: claim the warranty
+    "wln": ("int", "int"),                      # order id, line id: this line is broken
+    # Admins only (the handler checks): a manual order's decision, a warranty claim's.
+    "mdone": ("int",),                          # order id: Selesai (then a reply, or none)
+    "mnone": ("int",),                          # order id: Selesai without a reply
+    "mrej": ("int",),                           # order id: Tolak (then a reason)
+    "wrep": ("int",),                           # claim id: Ganti
+    "wref": ("int",),                           # claim id: Refund
+    "wrej": ("int",),                           # claim id: Tolak (then a reason)
 }
 _NONCE_ALPHABET = string.ascii_letters + string.digits
 

@@ -12,6 +12,11 @@ Descriptions and terms are formatted text (:mod:`quickcart.richtext`),
 checked when saved. A deleted product is hidden for good (and from the
 admin's list), its available lines removed; its orders, history and sold
 lines stay, so every order still shows what was bought.
+
+A product is of one kind (``models.PRODUCT_KINDS``): ``stock`` sells unique
+lines and runs out; ``unlimited`` gives every buyer the same content (a text
+and/or a file) and never runs out, and may be free (price 0, the only kind
+that may); ``manual`` asks the buyer for fields and is fulfilled by an admin.
 """
 from __future__ import annotations
 
@@ -23,7 +28,17 @@ from peewee import JOIN, fn
 
 from quickcart import audit, richtext, stock
 from quickcart.db import immediate
-from quickcart.models import PENDING, CategoryName, Order, OrderItem, Product
+from quickcart.models import (
+    MANUAL_KIND,
+    PENDING,
+    PRODUCT_KINDS,
+    STOCK,
+    UNLIMITED,
+    CategoryName,
+    Order,
+    OrderItem,
+    Product,
+)
 from quickcart.richtext import FormatError
 from quickcart.timeutil import utcnow
 
@@ -83,15 +98,40 @@ def active_product(product_id: int) -> Product | None:
     return Product.get_or_none((Product.id == product_id) & Product.is_active)
 
 
+def has_goods(product: Product) -> bool:
+    """Whether there is something to give a buyer: stock lines, the content of an unlimited product."""
+    if product.kind == STOCK:
+        return product.stock_count > 0
+    if product.kind == UNLIMITED:
+        return bool(product.content or product.file_id)
+    return True  # manual: an admin makes the goods
+
+
+def is_sold_out(product: Product) -> bool:
+    """A stock product with no line left (the one kind a customer can ask to be told about)."""
+    return product.kind == STOCK and product.stock_count == 0
+
+
+def is_free_for(product: Product, price: int) -> bool:
+    return product.kind == UNLIMITED and price == 0
+
+
 def max_quantity(product: Product, shop_max: int) -> int:
     """The most a customer may put in one order right now (0 = cannot buy)."""
-    return min(product.stock_count, shop_max)
+    if not has_goods(product):
+        return 0
+    if product.kind == STOCK:
+        return min(product.stock_count, shop_max)
+    return max(1, min(product.max_quantity, shop_max))
 
 
 # --- admin ------------------------------------------------------------------
 
 EDITABLE_FIELDS = ("name", "category", "customer_price", "reseller_price", "description", "sort_order", "terms",
-                   "name_en", "description_en", "terms_en")
+                   "name_en", "description_en", "terms_en", "kind", "warranty_days", "max_quantity")
+MAX_WARRANTY_DAYS = 365
+MAX_PER_ORDER = 100
+MAX_CONTENT = 3000  # delivered inside one message with the order's summary
 
 
 class ProductError(ValueError):
@@ -127,19 +167,28 @@ def clean_terms(text: str) -> str:
 
 
 def _validate(name: str, category: str, customer_price: int, reseller_price: int, minimum_price: int,
-              name_en: str = "") -> None:
+              name_en: str = "", kind: str = STOCK, warranty_days: int = 0, per_order: int = 1) -> None:
     if not name or len(name) > MAX_NAME:
         raise ProductError("admin.reason.name_required", limit=MAX_NAME)
     if len(name_en) > MAX_NAME or "\n" in name_en:
         raise ProductError("admin.reason.name_en_too_long", limit=MAX_NAME)
     if not category or len(category) > MAX_CATEGORY:
         raise ProductError("admin.reason.category_required", limit=MAX_CATEGORY)
-    if customer_price <= 0 or reseller_price <= 0:
+    if kind not in PRODUCT_KINDS:
+        raise ProductError("admin.reason.kind", kinds=", ".join(PRODUCT_KINDS))
+    if customer_price < 0 or reseller_price < 0:
         raise ProductError("admin.reason.price_not_positive")
-    if min(customer_price, reseller_price) < minimum_price:
+    if 0 in (customer_price, reseller_price) and kind != UNLIMITED:
+        raise ProductError("admin.reason.free_only_unlimited")
+    charged = [price for price in (customer_price, reseller_price) if price > 0]
+    if charged and min(charged) < minimum_price:
         raise ProductError("admin.reason.price_below_minimum", minimum=minimum_price)
     if reseller_price > customer_price:
         raise ProductError("admin.reason.reseller_above_customer")
+    if not 0 <= warranty_days <= MAX_WARRANTY_DAYS:
+        raise ProductError("admin.reason.warranty_days", limit=MAX_WARRANTY_DAYS)
+    if not 1 <= per_order <= MAX_PER_ORDER:
+        raise ProductError("admin.reason.max_quantity", limit=MAX_PER_ORDER)
 
 
 def _snapshot(product: Product) -> dict:
@@ -197,7 +246,7 @@ def edit_product(admin_id: int, product_id: int, changes: dict, minimum_price: i
         before = _snapshot(product)
         merged = {**before, **changes}
         _validate(merged["name"], merged["category"], merged["customer_price"], merged["reseller_price"],
-                  minimum_price, merged["name_en"])
+                  minimum_price, merged["name_en"], merged["kind"], merged["warranty_days"], merged["max_quantity"])
         if "name" in changes and _name_taken(changes["name"], other_than=product_id):
             raise ProductError("admin.reason.name_taken", name=changes["name"])
         Product.update(**changes, updated_at=utcnow()).where(Product.id == product_id).execute()
@@ -255,6 +304,43 @@ def _carry_category_name(old: str, new: str) -> None:
         CategoryName.create(category=new, name_en=found.name_en, updated_at=utcnow())
     if not Product.select().where(Product.category == found.category).exists():
         found.delete_instance()  # nothing carries that name any more
+
+
+def _edit_goods(admin_id: int, product_id: int, action: str, kind: str, changes: dict) -> Product:
+    """Set what an unlimited or manual product gives (its content, file, buyer fields); audited."""
+    with immediate():
+        product = live(product_id)
+        if product.kind != kind:
+            raise ProductError("admin.reason.wrong_kind", id=product_id, kind=kind)
+        before = {field: getattr(product, field) for field in changes}
+        Product.update(**changes, updated_at=utcnow()).where(Product.id == product_id).execute()
+        # The file id is Telegram's handle, not a secret; the content may be the goods, so only its size.
+        audit.record(action, actor_id=admin_id, subject=f"product:{product_id}",
+                     before={field: _audited(field, value) for field, value in before.items()},
+                     after={field: _audited(field, value) for field, value in changes.items()})
+    return Product.get_by_id(product_id)
+
+
+def _audited(field: str, value: object) -> object:
+    return len(value) if field == "content" and isinstance(value, str) else value
+
+
+def set_content(admin_id: int, product_id: int, content: str | None) -> Product:
+    """The text or link every buyer of an unlimited product gets (None removes it)."""
+    if content is not None and not 0 < len(content) <= MAX_CONTENT:
+        raise ProductError("admin.reason.content_length", limit=MAX_CONTENT)
+    return _edit_goods(admin_id, product_id, "product.content", UNLIMITED, {"content": content})
+
+
+def set_file(admin_id: int, product_id: int, file_id: str | None, file_name: str | None = None) -> Product:
+    """The file every buyer of an unlimited product gets, by Telegram's file_id (None removes it)."""
+    return _edit_goods(admin_id, product_id, "product.file", UNLIMITED,
+                       {"file_id": file_id, "file_name": file_name})
+
+
+def set_fields(admin_id: int, product_id: int, spec: str | None) -> Product:
+    """The fields a buyer of a manual product must give (a spec made by :mod:`quickcart.buyer_fields`)."""
+    return _edit_goods(admin_id, product_id, "product.fields", MANUAL_KIND, {"fields_spec": spec})
 
 
 def get(product_id: int) -> Product | None:

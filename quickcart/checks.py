@@ -153,9 +153,11 @@ def data_findings() -> list[Finding]:
 
     Every balance equals its ledger; every stock counter its available
     lines; every reserved line belongs to a pending order, and no removed
-    one to any; every paid
-    purchase was settled (its lines sold to it, or what was paid credited);
-    no order is left pending long past its expiry.
+    one to any; every paid purchase was settled (its stock lines sold to
+    it, what was paid credited, or a manual order's fulfilment opened);
+    each warranty replacement line was sold once and answers exactly one
+    claim; each manual order was completed or refunded at most once; no
+    order is left pending long past its expiry.
     """
     from quickcart import balance, stock
     from quickcart.db import database
@@ -163,6 +165,7 @@ def data_findings() -> list[Finding]:
     from quickcart.models import (
         CREDITED,
         DELIVERED,
+        MANUAL,
         PAID,
         PENDING,
         PURCHASE,
@@ -170,7 +173,9 @@ def data_findings() -> list[Finding]:
         REMOVED,
         RESERVED,
         SOLD,
+        STOCK,
         LedgerEntry,
+        ManualFulfilment,
         Order,
         OrderItem,
         StockLine,
@@ -205,17 +210,19 @@ def data_findings() -> list[Finding]:
     sold = (StockLine.select(StockLine.order, fn.COUNT(StockLine.id).alias("n"))
             .where(StockLine.state == SOLD).group_by(StockLine.order))
     ordered = (OrderItem.select(OrderItem.order, fn.SUM(OrderItem.quantity).alias("n"))
-               .group_by(OrderItem.order))
-    unsettled = [invoice for invoice, settlement, units, lines in
-                 Order.select(Order.invoice_id, Order.settlement, ordered.c.n, sold.c.n)
+               .where(OrderItem.kind == STOCK).group_by(OrderItem.order))
+    unsettled = [invoice for invoice, settlement, units, lines, fulfilment in
+                 Order.select(Order.invoice_id, Order.settlement, ordered.c.n, sold.c.n, ManualFulfilment.id)
                  .join(ordered, JOIN.LEFT_OUTER, on=(ordered.c.order_id == Order.id))
                  .join(sold, JOIN.LEFT_OUTER, on=(sold.c.order_id == Order.id))
+                 .join(ManualFulfilment, JOIN.LEFT_OUTER, on=(ManualFulfilment.order == Order.id))
                  .where((Order.status == PAID) & (Order.kind == PURCHASE)).tuples()
-                 if not (settlement == CREDITED or (settlement == DELIVERED and units == lines))]
+                 if not (settlement == CREDITED or (settlement == DELIVERED and (units or 0) == (lines or 0))
+                         or (settlement == MANUAL and fulfilment is not None and not units))]
     findings.append(Finding(not unsettled, "settlement",
-                            "every paid purchase has its lines sold to it or its payment credited"
-                            if not unsettled else f"{len(unsettled)} paid purchase(s) neither delivered nor "
-                            f"credited: {', '.join(unsettled[:10])}"))
+                            "every paid purchase has its lines sold to it, its payment credited, or an admin's "
+                            "fulfilment" if not unsettled else f"{len(unsettled)} paid purchase(s) neither "
+                            f"delivered, credited nor waiting for an admin: {', '.join(unsettled[:10])}"))
     wrong_refunds = [invoice for invoice, delta, paid, status, kind, settlement in
                      LedgerEntry.select(Order.invoice_id, LedgerEntry.delta, Order.total_bill, Order.status,
                                         Order.kind, Order.settlement)
@@ -226,6 +233,7 @@ def data_findings() -> list[Finding]:
                             "every refund gives back at most what was paid for a paid purchase, once"
                             if not wrong_refunds else f"{len(wrong_refunds)} refund(s) not for a paid purchase or "
                             f"over what was paid: {', '.join(str(i) for i in wrong_refunds[:10])}"))
+    findings += [_replacements_finding(), _manual_decisions_finding()]
     overdue = [invoice for (invoice,) in Order.select(Order.invoice_id).where(
         (Order.status == PENDING) & (Order.payment_method == QRIS)
         & (Order.expires_at < utcnow() - OVERDUE_PENDING)).tuples()]
@@ -234,6 +242,50 @@ def data_findings() -> list[Finding]:
                             f"{len(overdue)} order(s) pending more than {OVERDUE_PENDING.seconds // 60} minutes "
                             f"past expiry (closed as soon as Pakasir answers): {', '.join(overdue[:10])}"))
     return findings
+
+
+def _replacements_finding() -> Finding:
+    """Each warranty replacement line is sold once, to no order, and answers exactly one replaced claim."""
+    from quickcart.models import REPLACED, SOLD, StockLine, WarrantyClaim
+
+    claimed = WarrantyClaim.select(WarrantyClaim.replacement_line).where(WarrantyClaim.replacement_line.is_null(False))
+    stray = [line_id for (line_id,) in StockLine.select(StockLine.id).where(
+        (StockLine.state == SOLD) & StockLine.order.is_null() & StockLine.id.not_in(claimed)).tuples()]
+    broken = [claim_id for claim_id, state, line_state, line_order in
+              WarrantyClaim.select(WarrantyClaim.id, WarrantyClaim.state, StockLine.state, StockLine.order)
+              .join(StockLine, JOIN.LEFT_OUTER, on=(WarrantyClaim.replacement_line == StockLine.id))
+              .where((WarrantyClaim.state == REPLACED) | WarrantyClaim.replacement_line.is_null(False)).tuples()
+              if state != REPLACED or line_state != SOLD or line_order is not None]
+    detail = "every replacement line was sold once and answers one replaced claim"
+    if stray or broken:
+        detail = (f"{len(stray)} line(s) sold to no order and no claim (first: {stray[:5]}); "
+                  f"{len(broken)} claim(s) without their one sold replacement (first: {broken[:5]})")
+    return Finding(not stray and not broken, "replacements", detail)
+
+
+def _manual_decisions_finding() -> Finding:
+    """Each paid manual order has one fulfilment, decided at most once; a rejection has its one refund."""
+    from quickcart import manual
+    from quickcart.models import REJECTED, AuditLog, LedgerEntry, ManualFulfilment, Order
+
+    missing = manual.paid_without_fulfilment()
+    decisions = (AuditLog.select(AuditLog.subject, fn.COUNT(AuditLog.id))
+                 .where(AuditLog.action.in_(["manual.complete", "manual.reject"]))
+                 .group_by(AuditLog.subject).having(fn.COUNT(AuditLog.id) > 1).tuples())
+    twice = [subject.removeprefix("order:") for subject, _ in decisions]
+    refunds = (LedgerEntry.select(LedgerEntry.order, fn.SUM(LedgerEntry.delta).alias("paid_back"))
+               .where(LedgerEntry.reason == "refund").group_by(LedgerEntry.order))
+    unrefunded = [invoice for invoice, owed, paid_back in
+                  ManualFulfilment.select(Order.invoice_id, ManualFulfilment.refund_amount, refunds.c.paid_back)
+                  .join(Order, on=(ManualFulfilment.order == Order.id))
+                  .join(refunds, JOIN.LEFT_OUTER, on=(refunds.c.order_id == Order.id))
+                  .where(ManualFulfilment.state == REJECTED).tuples()
+                  if (owed or 0) != (paid_back or 0)]
+    detail = "every manual order was completed or refunded at most once, each rejection refunded once"
+    if missing or twice or unrefunded:
+        detail = (f"paid without a fulfilment: {missing[:5]}; decided twice: {twice[:5]}; "
+                  f"rejected without their one refund: {unrefunded[:5]}")
+    return Finding(not (missing or twice or unrefunded), "fulfilment", detail)
 
 
 def check_data(config: Config) -> int:

@@ -90,6 +90,7 @@ class ShopConfig:
     topup_max: int
     support_contact: str
     max_pending_orders: int
+    manual_sla_minutes: int
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,7 @@ DEFAULTS: dict[str, dict[str, str | None]] = {
         "topup_max": "5000000",
         "support_contact": "",
         "max_pending_orders": "2",
+        "manual_sla_minutes": "30",
     },
     "logging": {
         "level": "INFO",
@@ -362,6 +364,7 @@ def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = No
         topup_max=read.get("shop", "topup_max", _int_between(1_000, 100_000_000, "of rupiah")),
         support_contact=read.get("shop", "support_contact", str),
         max_pending_orders=read.get("shop", "max_pending_orders", _int_between(1, 20)),
+        manual_sla_minutes=read.get("shop", "manual_sla_minutes", _int_between(1, 10_080)),
     )
     if shop.topup_min is not None and shop.topup_max is not None and shop.topup_min > shop.topup_max:
         read.problem(f"shop.topup_min: must not exceed shop.topup_max ({shop.topup_max})")

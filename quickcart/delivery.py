@@ -9,6 +9,12 @@ At-least-once: the claim is stamped in the paid transaction
 message. :meth:`Delivery.redeliver` picks up orders whose claim went stale
 (Telegram down) or was made by an earlier run of the process (killed before
 it could send), and sends them again.
+
+What is sent follows each item's kind: the lines sold to it (``stock``), the
+product's content and file (``unlimited``: the same for every buyer, the
+file re-sent by Telegram's file_id), or, for a ``manual`` order, word that
+it is paid and waits for an admin (the admin's reply goes out with the
+decision, :mod:`quickcart.decisions`).
 """
 from __future__ import annotations
 
@@ -18,10 +24,10 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
-from quickcart import orders, stock, views
+from quickcart import buyer_fields, orders, stock, views, warranty
 from quickcart.i18n import Speaker, speaker_for
 from quickcart.logging_setup import correlation, current_correlation_id
-from quickcart.models import PAID, Order, User
+from quickcart.models import PAID, UNLIMITED, Order, OrderItem, Product, User
 from quickcart.notices import AdminNotifier
 from quickcart.telegram.pacing import URGENT, sending_priority
 from quickcart.telegram.sender import MAX_TEXT, BotBlocked, MessageGone, Sender, TelegramError
@@ -42,27 +48,51 @@ def plain_length(html_text: str) -> int:
     return len(html.unescape(_TAGS.sub("", html_text)))
 
 
-def goods_message(say: Speaker, order: Order) -> tuple[str, bytes | None]:
-    """The success text and, when the goods do not fit in one message, a .txt file."""
+def unlimited_goods(say: Speaker, items: list[OrderItem]) -> tuple[list[str], list[str]]:
+    """The texts and file ids an order's unlimited items give, as their products hold them now."""
+    texts, files = [], []
+    for item in items:
+        if item.kind != UNLIMITED:
+            continue
+        product = Product.get_by_id(item.product_id)
+        if product.content:
+            texts.append(product.content)
+        if product.file_id:
+            files.append(product.file_id)
+        if not (product.content or product.file_id):
+            texts.append(say.plain("delivery.content_gone"))
+    return texts, files
+
+
+def goods_message(say: Speaker, order: Order) -> tuple[str, bytes | None, list[str]]:
+    """The success text; a .txt file when the goods do not fit in one message; files to send by id."""
     items = orders.items(order)
-    lines = views.goods_lines(say, stock.delivered_lines(order))
+    lines = views.goods_lines(say, stock.delivered_lines(order) + warranty.replacement_texts(order))
+    texts, files = unlimited_goods(say, items)
     goods = "\n".join(lines)
-    text = views.purchase_success(say, order, items, goods)
+    text = views.purchase_success(say, order, items, goods, texts, len(files))
     if plain_length(text) <= MAX_TEXT - 96:
-        return text, None
-    document = (goods + "\n").encode("utf-8")
-    return views.purchase_success(say, order, items, None), document
+        return text, None, files
+    document = "\n\n".join(part for part in [goods, *texts] if part) + "\n"
+    return views.purchase_success(say, order, items, None, [], len(files)), document.encode("utf-8"), files
 
 
 def send_goods(sender: Sender, say: Speaker, chat_id: int, order: Order, prefix: str | None = None) -> None:
     """Send the goods of a paid purchase (also used by "show goods again")."""
-    text, document = goods_message(say, order)
+    text, document, files = goods_message(say, order)
     if prefix:
         sender.send_text(chat_id, prefix)
     if document is None:
         sender.send_text(chat_id, text)
     else:
         sender.send_document(chat_id, f"{order.invoice_id}.txt", document, caption=text)
+    for file_id in files:
+        sender.send_document_id(chat_id, file_id)
+
+
+def send_manual_paid(sender: Sender, say: Speaker, chat_id: int, order: Order) -> None:
+    """A manual order is paid: what the buyer gave, and that an admin is on it."""
+    sender.send_text(chat_id, views.manual_paid(say, order, orders.items(order), buyer_fields.values_of(order)))
 
 
 class Delivery:
@@ -127,6 +157,8 @@ class Delivery:
             else:
                 text = views.late_payment_credited(say, order, user.account_balance)
             self._sender.send_text(chat_id, text)
+        elif order.is_manual:
+            send_manual_paid(self._sender, say, chat_id, order)
         else:
             prefix = say("delivery.late_delivered", invoice=order.invoice_id) if order.paid_late else None
             send_goods(self._sender, say, chat_id, order, prefix)

@@ -217,6 +217,122 @@ def _contact_and_figures(db: SqliteDatabase) -> None:
     db.execute_sql('CREATE INDEX IF NOT EXISTS "user_created_at" ON "user" ("created_at")')
 
 
+def _rebuild_from_own_definition(db: SqliteDatabase, table: str, changes: dict[str, str]) -> None:
+    """Make ``table`` again from its own definition with each ``changes`` text replaced once.
+
+    For a CHECK constraint SQLite cannot change in place: the new table is
+    made from the old one's SQL (not from today's model), the rows are copied
+    column by column, the old table dropped, the new one renamed, and its
+    indexes made again. A definition that does not read as expected is left alone.
+    """
+    definition = db.execute_sql("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?",
+                                (table,)).fetchone()[0]
+    indexes = [sql for (sql,) in db.execute_sql(
+        "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL", (table,))]
+    staging = f"{table}_rebuilt"
+    new_definition = definition.replace(f'CREATE TABLE "{table}"', f'CREATE TABLE "{staging}"', 1)
+    pending = {old: new for old, new in changes.items() if not (old not in definition and new in definition)}
+    if not pending:
+        return  # already in that shape (a database made by today's models and marked older)
+    for old, new in pending.items():
+        if new_definition.count(old) != 1:
+            raise SchemaError(f"the {table} table does not have the shape expected ({old!r}); not applied")
+        new_definition = new_definition.replace(old, new, 1)
+    names = ", ".join(f'"{column.name}"' for column in db.get_columns(table))
+    db.execute_sql(new_definition)
+    db.execute_sql(f'INSERT INTO "{staging}" ({names}) SELECT {names} FROM "{table}"')
+    db.execute_sql(f'DROP TABLE "{table}"')
+    db.execute_sql(f'ALTER TABLE "{staging}" RENAME TO "{table}"')
+    for sql in indexes:
+        db.execute_sql(sql)
+
+
+def _add_columns(db: SqliteDatabase, table: str, columns: tuple[tuple[str, str], ...]) -> None:
+    present = {column.name for column in db.get_columns(table)}
+    for name, definition in columns:
+        if name not in present:
+            db.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN "{name}" {definition}')
+
+
+# Frozen at the shape schema version 9 gives them: later steps change them with steps of their own.
+_PRODUCT_KIND_COLUMNS = (
+    ("kind", "VARCHAR(16) NOT NULL DEFAULT 'stock'"),  # every product a shop had sells unique lines
+    ("content", "TEXT"),
+    ("file_id", "VARCHAR(256)"),
+    ("file_name", "VARCHAR(256)"),
+    ("fields_spec", "TEXT"),
+    ("warranty_days", "INTEGER NOT NULL DEFAULT 0"),
+    ("max_quantity", "INTEGER NOT NULL DEFAULT 1"),
+)
+_ORDER_ITEM_KIND_COLUMNS = (
+    ("kind", "VARCHAR(16) NOT NULL DEFAULT 'stock'"),
+    ("warranty_days", "INTEGER NOT NULL DEFAULT 0"),
+)
+_AFTERCARE_TABLES = (
+    'CREATE TABLE IF NOT EXISTS "buyer_field_value" ("id" INTEGER NOT NULL PRIMARY KEY, "order_id" INTEGER NOT NULL, '
+    '"position" INTEGER NOT NULL, "label" VARCHAR(64) NOT NULL, "value" VARCHAR(256) NOT NULL, '
+    'FOREIGN KEY ("order_id") REFERENCES "order" ("id") ON DELETE CASCADE)',
+    'CREATE INDEX IF NOT EXISTS "buyer_field_value_order_id" ON "buyer_field_value" ("order_id")',
+    'CREATE UNIQUE INDEX IF NOT EXISTS "buyer_field_value_order_id_position"'
+    ' ON "buyer_field_value" ("order_id", "position")',
+    'CREATE TABLE IF NOT EXISTS "manual_fulfilment" ("id" INTEGER NOT NULL PRIMARY KEY, "order_id" INTEGER NOT NULL, '
+    '"state" VARCHAR(16) NOT NULL, "admin_id" INTEGER, "reply_text" TEXT, '
+    '"reply_file_id" VARCHAR(256), "reply_file_kind" VARCHAR(16), "reason" TEXT, "refund_amount" INTEGER, '
+    '"created_at" DATETIME NOT NULL, "decided_at" DATETIME, "reminded_at" DATETIME, "tell_claimed_at" DATETIME, '
+    '"told_at" DATETIME, FOREIGN KEY ("order_id") REFERENCES "order" ("id") ON DELETE RESTRICT)',
+    'CREATE UNIQUE INDEX IF NOT EXISTS "manual_fulfilment_order_id" ON "manual_fulfilment" ("order_id")',
+    'CREATE INDEX IF NOT EXISTS "manual_fulfilment_state_created_at" ON "manual_fulfilment" ("state", "created_at")',
+    'CREATE INDEX IF NOT EXISTS "manual_fulfilment_told_at_decided_at"'
+    ' ON "manual_fulfilment" ("told_at", "decided_at")',
+    'CREATE TABLE IF NOT EXISTS "warranty_claim" ("id" INTEGER NOT NULL PRIMARY KEY, "order_id" INTEGER NOT NULL, '
+    '"user_id" INTEGER NOT NULL, "product_id" INTEGER NOT NULL, "line_id" INTEGER NOT NULL, '
+    '"description" TEXT NOT NULL, "state" VARCHAR(16) NOT NULL, "admin_id" INTEGER, '
+    '"reason" TEXT, "replacement_line_id" INTEGER, "refund_amount" INTEGER, "created_at" DATETIME NOT NULL, '
+    '"decided_at" DATETIME, "tell_claimed_at" DATETIME, "told_at" DATETIME, '
+    'FOREIGN KEY ("order_id") REFERENCES "order" ("id") ON DELETE RESTRICT, '
+    'FOREIGN KEY ("user_id") REFERENCES "user" ("id") ON DELETE RESTRICT, '
+    'FOREIGN KEY ("product_id") REFERENCES "product" ("id") ON DELETE RESTRICT, '
+    'FOREIGN KEY ("line_id") REFERENCES "stock_line" ("id") ON DELETE RESTRICT, '
+    'FOREIGN KEY ("replacement_line_id") REFERENCES "stock_line" ("id") ON DELETE RESTRICT)',
+    'CREATE INDEX IF NOT EXISTS "warranty_claim_order_id" ON "warranty_claim" ("order_id")',
+    'CREATE INDEX IF NOT EXISTS "warranty_claim_user_id" ON "warranty_claim" ("user_id")',
+    'CREATE INDEX IF NOT EXISTS "warranty_claim_product_id" ON "warranty_claim" ("product_id")',
+    'CREATE INDEX IF NOT EXISTS "warranty_claim_line_id" ON "warranty_claim" ("line_id")',
+    'CREATE UNIQUE INDEX IF NOT EXISTS "warranty_claim_replacement_line_id"'
+    ' ON "warranty_claim" ("replacement_line_id")',
+    'CREATE INDEX IF NOT EXISTS "warranty_claim_state_id" ON "warranty_claim" ("state", "id")',
+    'CREATE INDEX IF NOT EXISTS "warranty_claim_told_at_decided_at" ON "warranty_claim" ("told_at", "decided_at")',
+    'CREATE UNIQUE INDEX IF NOT EXISTS "warrantyclaim_one_open_per_line" ON "warranty_claim" ("line_id") '
+    'WHERE ("state" = \'open\')',
+    'CREATE TABLE IF NOT EXISTS "restock_subscription" ("id" INTEGER NOT NULL PRIMARY KEY, '
+    '"product_id" INTEGER NOT NULL, "user_id" INTEGER NOT NULL, "created_at" DATETIME NOT NULL, '
+    'FOREIGN KEY ("product_id") REFERENCES "product" ("id") ON DELETE CASCADE, '
+    'FOREIGN KEY ("user_id") REFERENCES "user" ("id") ON DELETE CASCADE)',
+    'CREATE INDEX IF NOT EXISTS "restock_subscription_product_id" ON "restock_subscription" ("product_id")',
+    'CREATE INDEX IF NOT EXISTS "restock_subscription_user_id" ON "restock_subscription" ("user_id")',
+    'CREATE UNIQUE INDEX IF NOT EXISTS "restock_subscription_product_id_user_id" ON "restock_subscription" '
+    '("product_id", "user_id")',
+)
+
+
+def _product_kinds(db: SqliteDatabase) -> None:
+    """Products of three kinds, free items, buyer fields, manual fulfilment, warranty claims, restock alerts.
+
+    Existing products become ``stock`` (what they were). A price of 0 (a
+    free item) needs the CHECKs on product prices and order amounts relaxed,
+    which SQLite does only by rebuilding those tables.
+    """
+    _add_columns(db, "product", _PRODUCT_KIND_COLUMNS)
+    _rebuild_from_own_definition(db, "product", {"CHECK (customer_price > 0)": "CHECK (customer_price >= 0)",
+                                                 "CHECK (reseller_price > 0)": "CHECK (reseller_price >= 0)"})
+    _rebuild_from_own_definition(db, "order", {"CHECK (subtotal > 0)": "CHECK (subtotal >= 0)",
+                                               "CHECK (total_bill > 0)": "CHECK (total_bill >= 0)"})
+    _add_columns(db, "order_item", _ORDER_ITEM_KIND_COLUMNS)
+    _rebuild_from_own_definition(db, "order_item", {"CHECK (price_per_unit > 0)": "CHECK (price_per_unit >= 0)"})
+    for statement in _AFTERCARE_TABLES:
+        db.execute_sql(statement)
+
+
 STEPS: list[Step] = [
     (1, "initial schema", _create_all),
     (2, "index the orders the background jobs look for", _index_orders_for_background_jobs),
@@ -227,6 +343,8 @@ STEPS: list[Step] = [
      _product_presentation_and_line_removal),
     (7, "languages: each user's; products' and categories' English names", _add_languages),
     (8, "customers write to admins; figures and exports by period", _contact_and_figures),
+    (9, "product kinds, free items, buyer fields, manual fulfilment, warranty claims, restock alerts",
+     _product_kinds),
 ]
 
 SCHEMA_VERSION = STEPS[-1][0]

@@ -43,9 +43,30 @@ TOPUP = "topup"
 QRIS = "qris"
 BALANCE = "balance"
 
+# Order.payment_method of a free item's claim: no gateway, nothing paid.
+FREE = "free"
+
 # Order.settlement: how a paid purchase was settled
-DELIVERED = "delivered"  # its lines were sold to it
+DELIVERED = "delivered"  # its lines were sold to it (or, of an unlimited product, its content is its goods)
 CREDITED = "credited"  # what was paid went to the balance (late payment, no stock; or an admin's decision)
+MANUAL = "manual"  # an admin fulfils it: its ManualFulfilment says how far
+
+# Product.kind (and OrderItem.kind, as it was when ordered)
+STOCK = "stock"  # unique stock lines, each sold once
+UNLIMITED = "unlimited"  # the same content (text and/or file) for every buyer
+MANUAL_KIND = "manual"  # the buyer gives fields; an admin fulfils by hand
+PRODUCT_KINDS = (STOCK, UNLIMITED, MANUAL_KIND)
+
+# ManualFulfilment.state
+WAITING = "waiting"
+COMPLETED = "completed"
+REJECTED = "rejected"
+
+# WarrantyClaim.state
+OPEN = "open"
+REPLACED = "replaced"
+REFUNDED = "refunded"
+CLAIM_REJECTED = "rejected"
 
 # StockLine.state
 AVAILABLE = "available"
@@ -100,8 +121,9 @@ class Product(BaseModel):
     name = CharField(max_length=100)
     description = TextField(default="")  # formatted: quickcart.richtext's subset of Telegram HTML
     category = CharField(max_length=60)
-    customer_price = BigIntegerField(constraints=[Check("customer_price > 0")])
-    reseller_price = BigIntegerField(constraints=[Check("reseller_price > 0"),
+    # 0 only for an unlimited product (a free item): catalogue._validate keeps that rule.
+    customer_price = BigIntegerField(constraints=[Check("customer_price >= 0")])
+    reseller_price = BigIntegerField(constraints=[Check("reseller_price >= 0"),
                                                   Check("reseller_price <= customer_price")])
     sold_count = IntegerField(default=0, constraints=[Check("sold_count >= 0")])
     # Available lines, kept equal to COUNT(stock lines in state 'available')
@@ -120,6 +142,17 @@ class Product(BaseModel):
     name_en = CharField(max_length=100, default="", constraints=[SQL("DEFAULT ''")])
     description_en = TextField(default="", constraints=[SQL("DEFAULT ''")])  # formatted, like description
     terms_en = TextField(default="", constraints=[SQL("DEFAULT ''")])
+    # (Last, where schema step 9 added them, with SQL defaults like those above.)
+    kind = CharField(max_length=16, default=STOCK,  # one of PRODUCT_KINDS; not a CHECK, to add kinds freely
+                     constraints=[SQL("DEFAULT 'stock'")])
+    content = TextField(null=True)  # unlimited: the text or link every buyer gets
+    file_id = CharField(max_length=256, null=True)  # unlimited: a file Telegram holds, sent by its file_id
+    file_name = CharField(max_length=256, null=True)
+    fields_spec = TextField(null=True)  # manual: JSON [{"label", "pattern"}] the buyer fills in (buyer_fields)
+    # stock: days after payment a sold line may be claimed
+    warranty_days = IntegerField(default=0, constraints=[SQL("DEFAULT 0")])
+    # unlimited and manual: most units in one order
+    max_quantity = IntegerField(default=1, constraints=[SQL("DEFAULT 1")])
 
     class Meta:
         indexes = (
@@ -133,21 +166,25 @@ class Product(BaseModel):
     def price_for(self, user: User) -> int:
         return self.reseller_price if user.is_reseller else self.customer_price
 
+    @property
+    def is_stock(self) -> bool:
+        return self.kind == STOCK
+
 
 class Order(BaseModel):
     id = AutoField()
     invoice_id = CharField(max_length=32, unique=True)
     user = ForeignKeyField(User, backref="orders", on_delete="RESTRICT")
     kind = CharField(max_length=16, constraints=[Check("kind IN ('purchase', 'topup')")])
-    subtotal = BigIntegerField(constraints=[Check("subtotal > 0")])
+    subtotal = BigIntegerField(constraints=[Check("subtotal >= 0")])  # 0: a free item
     fee = BigIntegerField(default=0, constraints=[Check("fee >= 0")])
     # What we asked Pakasir for (subtotal + fee); webhooks and
     # transactiondetail carry this, and it is what they are matched against.
     gateway_amount = BigIntegerField(default=0)
     # What the customer is charged: Pakasir's total_payment for QRIS, the
     # subtotal when paid from the balance.
-    total_bill = BigIntegerField(constraints=[Check("total_bill > 0")])
-    # qris or balance; not a CHECK, so that a gateway offering other methods needs no table rebuild.
+    total_bill = BigIntegerField(constraints=[Check("total_bill >= 0")])
+    # qris, balance or free; not a CHECK, so that a gateway offering other methods needs no table rebuild.
     payment_method = CharField(max_length=16)
     gateway = CharField(max_length=32, null=True)  # the gateway holding its transaction ("pakasir")
     status = CharField(max_length=16, default=PENDING,
@@ -200,6 +237,10 @@ class Order(BaseModel):
         return self.settlement == CREDITED
 
     @property
+    def is_manual(self) -> bool:
+        return self.settlement == MANUAL
+
+    @property
     def charged_fee(self) -> int:
         """What the customer pays beyond the goods: our fee, or Pakasir's when its project charges it."""
         return self.total_bill - self.subtotal
@@ -215,9 +256,13 @@ class OrderItem(BaseModel):
     product = ForeignKeyField(Product, backref="order_items", on_delete="RESTRICT")
     product_name = CharField(max_length=100)
     quantity = IntegerField(constraints=[Check("quantity > 0")])
-    price_per_unit = BigIntegerField(constraints=[Check("price_per_unit > 0")])
+    price_per_unit = BigIntegerField(constraints=[Check("price_per_unit >= 0")])
     # The product's English name when it was bought (empty: it had none). Last, where step 7 added it.
     product_name_en = CharField(max_length=100, default="", constraints=[SQL("DEFAULT ''")])
+    # The product's kind and warranty when it was ordered: a later edit changes neither.
+    # (Last, where schema step 9 added them.)
+    kind = CharField(max_length=16, default=STOCK, constraints=[SQL("DEFAULT 'stock'")])
+    warranty_days = IntegerField(default=0, constraints=[SQL("DEFAULT 0")])
 
     class Meta:
         indexes = (
@@ -322,6 +367,95 @@ class ContactMessage(BaseModel):
         )
 
 
+class BuyerFieldValue(BaseModel):
+    """What the buyer of a manual product typed for one of its fields, kept with the order."""
+    id = AutoField()
+    order = ForeignKeyField(Order, backref="field_values", on_delete="CASCADE")
+    position = IntegerField()
+    label = CharField(max_length=64)
+    value = CharField(max_length=256)
+
+    class Meta:
+        indexes = ((("order", "position"), True),)
+
+
+class ManualFulfilment(BaseModel):
+    """A paid manual order and what an admin did with it: completed (with a reply) or rejected (refunded).
+
+    One per order. The decision is a conditional UPDATE from ``waiting``, so two admins pressing at
+    once make one decision. The buyer is told at least once: ``tell_claimed_at`` is set with the
+    decision, ``told_at`` once Telegram took the message (:mod:`quickcart.decisions`).
+    """
+    id = AutoField()
+    order = ForeignKeyField(Order, unique=True, backref="fulfilment", on_delete="RESTRICT")
+    state = CharField(max_length=16, default=WAITING)
+    admin_id = BigIntegerField(null=True)
+    reply_text = TextField(null=True)
+    reply_file_id = CharField(max_length=256, null=True)
+    reply_file_kind = CharField(max_length=16, null=True)  # document or photo
+    reason = TextField(null=True)
+    refund_amount = BigIntegerField(null=True)
+    created_at = DateTimeField(default=utcnow)
+    decided_at = DateTimeField(null=True)
+    reminded_at = DateTimeField(null=True)
+    tell_claimed_at = DateTimeField(null=True)
+    told_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = (
+            (("state", "created_at"), False),
+            (("told_at", "decided_at"), False),
+        )
+
+
+class WarrantyClaim(BaseModel):
+    """A buyer's claim that a line they bought stopped working, and the admin's answer.
+
+    ``line`` is the claimed line (one sold to the order, or an earlier claim's
+    replacement). ``replacement_line`` is the line sold to replace it: unique,
+    so a line replaces at most one claim. At most one open claim per line (a
+    partial unique index). Told at least once, like :class:`ManualFulfilment`.
+    """
+    id = AutoField()
+    order = ForeignKeyField(Order, backref="claims", on_delete="RESTRICT")
+    user = ForeignKeyField(User, backref="claims", on_delete="RESTRICT")
+    product = ForeignKeyField(Product, backref="claims", on_delete="RESTRICT")
+    line = ForeignKeyField(StockLine, backref="claims", on_delete="RESTRICT")
+    description = TextField()
+    state = CharField(max_length=16, default=OPEN)
+    admin_id = BigIntegerField(null=True)
+    reason = TextField(null=True)
+    replacement_line = ForeignKeyField(StockLine, null=True, unique=True, backref="replacing",
+                                       on_delete="RESTRICT")
+    refund_amount = BigIntegerField(null=True)
+    created_at = DateTimeField(default=utcnow)
+    decided_at = DateTimeField(null=True)
+    tell_claimed_at = DateTimeField(null=True)
+    told_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = (
+            (("state", "id"), False),
+            (("told_at", "decided_at"), False),
+        )
+
+
+class RestockSubscription(BaseModel):
+    """A customer who asked to be told when a sold-out product has stock again (told once, then removed)."""
+    id = AutoField()
+    product = ForeignKeyField(Product, backref="subscribers", on_delete="CASCADE")
+    user = ForeignKeyField(User, backref="subscriptions", on_delete="CASCADE")
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("product", "user"), True),)
+
+
+# At most one open claim per line, whatever races: a second one fails to insert.
+WarrantyClaim.add_index(WarrantyClaim.index(WarrantyClaim.line, unique=True, where=(WarrantyClaim.state == OPEN),
+                                            name="warrantyclaim_one_open_per_line"))
+
+
 class ProcessedUpdate(BaseModel):
     """Telegram update ids already taken, so a redelivered update is skipped."""
     update_id = BigIntegerField(primary_key=True)
@@ -334,6 +468,7 @@ class Setting(BaseModel):
 
 
 ALL_MODELS = (User, Product, Order, OrderItem, StockLine, LedgerEntry, AuditLog,
-              ProcessedUpdate, Setting, CategoryName, ContactMessage)
+              ProcessedUpdate, Setting, CategoryName, ContactMessage, BuyerFieldValue, ManualFulfilment,
+              WarrantyClaim, RestockSubscription)
 
 __all__ = [model.__name__ for model in ALL_MODELS] + ["ALL_MODELS", "SQL"]

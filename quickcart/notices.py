@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 
 from quickcart import orders, views
 from quickcart.i18n import Speaker, speaker_for
-from quickcart.models import Product, User
+from quickcart.models import FREE, STOCK, Product, User
 from quickcart.telegram.sender import BotBlocked, Sender, TelegramError
 
 log = logging.getLogger(__name__)
@@ -73,6 +73,18 @@ class AdminNotifier:
             self._queue.put_nowait(notice)
         except queue.Full:
             log.error("admin notice queue full; notice dropped")
+
+    def post_card(self, render: Callable[[Speaker], tuple[str, object]]) -> None:
+        """A message with buttons for every admin: ``say -> (text, markup)``, in each admin's language.
+
+        Not joined with other notices (its buttons belong to it); posted
+        through the outbox so the caller never waits on Telegram's pace.
+        """
+        for admin_id in self._admin_ids:
+            if not self._is_reachable(admin_id):
+                continue
+            text, markup = render(speaker_for(User.get_or_none(User.id == admin_id)))
+            self._sender.post_text(admin_id, text, markup)
 
     def error(self, summary: str) -> None:
         """Report an unexpected error, throttled to one notice per quiet period."""
@@ -162,8 +174,10 @@ class PaymentNotices:
     go through the outbox.
     """
 
-    def __init__(self, notifier: AdminNotifier, sender: Sender, delivery, gateway, low_stock_threshold: int):
+    def __init__(self, notifier: AdminNotifier, sender: Sender, delivery, gateway, low_stock_threshold: int,
+                 desk=None):
         self._notifier = notifier
+        self._desk = desk  # quickcart.admin_cards.AdminDesk: a paid manual order's card
         self._sender = sender
         self._delivery = delivery  # quickcart.delivery.Delivery
         self._gateway = gateway  # for its name and our account there, in the notices
@@ -176,6 +190,10 @@ class PaymentNotices:
         if order.is_topup:
             self._notifier.notify(lambda say: say("notice.topup", invoice=order.invoice_id, amount=order.subtotal,
                                                   buyer=views.buyer(say, user)))
+        elif order.payment_method == FREE:
+            pass  # a free item: nothing sold, and a popular one would flood the admins
+        elif order.is_manual and self._desk is not None:
+            self._desk.manual_paid(order)  # the card with Selesai / Tolak is the sale notice
         else:
             items = orders.items(order)
             self._notifier.notify(lambda say: views.notice_sale(say, order, items, views.buyer(say, user)))
@@ -188,6 +206,8 @@ class PaymentNotices:
         self._delivery.deliver_async(order.id)
 
     def _check_low_stock(self, product) -> None:
+        if product.kind != STOCK:
+            return
         with self._lock:
             if product.stock_count > self._threshold:
                 self._low_stock_noticed.discard(product.id)

@@ -15,17 +15,22 @@ from datetime import timedelta
 
 from peewee import IntegrityError, fn
 
-from quickcart import stock
+from quickcart import audit, buyer_fields, catalogue, stock
 from quickcart.db import immediate
 from quickcart.gateways.base import Payment
 from quickcart.models import (
     CANCELLED,
+    DELIVERED,
     EXPIRED,
+    FREE,
+    MANUAL_KIND,
     PAID,
     PENDING,
     PURCHASE,
     QRIS,
+    STOCK,
     TOPUP,
+    UNLIMITED,
     Order,
     OrderItem,
     Product,
@@ -67,6 +72,10 @@ class TooManyPending(Exception):
         self.open = open_orders
 
 
+class FieldsInvalid(Exception):
+    """The buyer's field values no longer fit the product's fields (an admin changed them): ask again."""
+
+
 class DuplicateCheckout(Exception):
     """This checkout button was already used; ``order`` is what it made."""
 
@@ -100,7 +109,7 @@ class Quote:
 def quote(product: Product, user: User, quantity: int, fees: FeePolicy, method: str = QRIS) -> Quote:
     price = product.price_for(user)
     subtotal = price * quantity
-    return Quote(price, quantity, subtotal, fees.fee(subtotal) if method == QRIS else 0)
+    return Quote(price, quantity, subtotal, fees.fee(subtotal) if method == QRIS and subtotal else 0)
 
 
 def new_invoice_id() -> str:
@@ -146,8 +155,15 @@ def _guard_checkout(user: User, checkout_token: str | None, max_pending: int | N
 def create_purchase(user: User, product_id: int, quantity: int, *, method: str, fees: FeePolicy,
                     ttl_minutes: int, max_quantity: int, chat_id: int,
                     checkout_token: str | None = None, quoted_subtotal: int | None = None,
-                    max_pending: int | None = None, minimum_amount: int = 1) -> Order:
+                    max_pending: int | None = None, minimum_amount: int = 1,
+                    fields: list[str] | None = None) -> Order:
     """Create a pending purchase and reserve its lines, atomically.
+
+    By the product's kind: a ``stock`` product reserves its lines; an
+    ``unlimited`` one reserves nothing (its content is never short); a
+    ``manual`` one keeps the buyer's ``fields`` with the order, checked again
+    against the product's fields (:class:`FieldsInvalid` if they no longer fit).
+    A free item is claimed (:func:`claim_free`), never bought.
 
     ``quoted_subtotal`` is what the customer was shown: when the price (or
     their tier) changed since, :class:`PriceChanged` is raised and nothing
@@ -164,23 +180,75 @@ def create_purchase(user: User, product_id: int, quantity: int, *, method: str, 
     with immediate():
         _guard_checkout(user, checkout_token, max_pending if method == QRIS else None)
         product = Product.get_or_none((Product.id == product_id) & Product.is_active)
-        if product is None:
+        if product is None or not catalogue.has_goods(product) and product.kind != STOCK:
             raise ProductUnavailable(f"product {product_id} unavailable")
+        if product.kind != STOCK and quantity > product.max_quantity:
+            raise ProductUnavailable(f"quantity {quantity} above the product's {product.max_quantity}")
         user = User.get_by_id(user.id)  # the tier as it is now, not as the button saw it
         cost = quote(product, user, quantity, fees, method)
         if quoted_subtotal is not None and cost.subtotal != quoted_subtotal:
             raise PriceChanged(cost.subtotal)
+        if cost.subtotal == 0:
+            raise ProductUnavailable(f"product {product_id} is free: claimed, not bought")
         if method == QRIS and cost.total < minimum_amount:
             raise BelowGatewayMinimum(cost.total, minimum_amount)
+        wanted = buyer_fields.load(product.fields_spec) if product.kind == MANUAL_KIND else []
+        if wanted and not buyer_fields.all_accepted(wanted, fields or []):
+            raise FieldsInvalid(product.name)
         order = _create_order(
             user=user.id, kind=PURCHASE, subtotal=cost.subtotal, fee=cost.fee, gateway_amount=cost.total,
             total_bill=cost.total, payment_method=method, status=PENDING, chat_id=chat_id,
             checkout_token=checkout_token,
             expires_at=utcnow() + timedelta(minutes=ttl_minutes) if method == QRIS else None)
         OrderItem.create(order=order, product=product, product_name=product.name,
-                         product_name_en=product.name_en, quantity=quantity, price_per_unit=cost.price)
-        stock.reserve(product, quantity, order)
+                         product_name_en=product.name_en, quantity=quantity, price_per_unit=cost.price,
+                         kind=product.kind, warranty_days=product.warranty_days if product.kind == STOCK else 0)
+        if product.kind == STOCK:
+            stock.reserve(product, quantity, order)
+        elif wanted:
+            buyer_fields.save(order, wanted, list(fields or []))
     return order
+
+
+def free_claim_token(user_id: int, product_id: int) -> str:
+    """The checkout token of a free claim: the unique index on it makes one claim per customer and product."""
+    return f"free-{user_id}-{product_id}"
+
+
+def claim_free(user: User, product_id: int, chat_id: int) -> Order:
+    """A free item, claimed: a paid order of 0 with nothing to pay, one per customer and product.
+
+    Raises :class:`DuplicateCheckout` with the earlier order for a second
+    claim (a double tap included), :class:`ProductUnavailable` when the
+    product is not a free unlimited one (for this customer's tier) now.
+    """
+    token = free_claim_token(user.id, product_id)
+    with immediate():
+        existing = _existing_checkout(token)
+        if existing is not None:
+            raise DuplicateCheckout(existing)
+        product = Product.get_or_none((Product.id == product_id) & Product.is_active)
+        user = User.get_by_id(user.id)
+        if (product is None or product.kind != UNLIMITED or not catalogue.has_goods(product)
+                or product.price_for(user) != 0):
+            raise ProductUnavailable(f"product {product_id} is not free now")
+        now = utcnow()
+        order = _create_order(
+            user=user.id, kind=PURCHASE, subtotal=0, fee=0, gateway_amount=0, total_bill=0, payment_method=FREE,
+            status=PAID, chat_id=chat_id, checkout_token=token, paid_at=now, settlement=DELIVERED,
+            delivery_claimed_at=now)
+        OrderItem.create(order=order, product=product, product_name=product.name, product_name_en=product.name_en,
+                         quantity=1, price_per_unit=0, kind=UNLIMITED)
+        count_sold(product.id, 1)
+        audit.record("order.free_claim", subject=f"order:{order.invoice_id}",
+                     after={"status": PAID, "product": product.id, "user": user.id})
+    return order
+
+
+def count_sold(product_id: int, units: int) -> None:
+    """Units of a product sold without stock lines (unlimited, manual) count as sold too (inside a transaction)."""
+    Product.update(sold_count=Product.sold_count + units, updated_at=utcnow()).where(
+        Product.id == product_id).execute()
 
 
 def create_topup(user: User, amount: int, *, fees: FeePolicy, ttl_minutes: int, chat_id: int,

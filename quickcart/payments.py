@@ -28,6 +28,11 @@ paid, settled as a normal payment with its own reserved lines.
 A payment that arrives after its order was closed is never lost: the goods
 are delivered if stock allows, otherwise what the customer paid is credited
 to their balance.
+
+Settlement follows each item's kind, in the paid transaction: ``stock`` lines
+are sold (or, for a late payment, taken afresh or credited); an ``unlimited``
+item has nothing to reserve and is delivered as it is; a ``manual`` order
+opens its fulfilment and waits for an admin (:mod:`quickcart.manual`).
 """
 from __future__ import annotations
 
@@ -41,7 +46,7 @@ from datetime import timedelta
 from enum import Enum
 from typing import Protocol
 
-from quickcart import audit, balance, orders, stock
+from quickcart import audit, balance, manual, orders, stock
 from quickcart.config import Config
 from quickcart.db import immediate
 from quickcart.gateways.base import (
@@ -60,9 +65,12 @@ from quickcart.models import (
     CREDITED,
     DELIVERED,
     EXPIRED,
+    MANUAL,
+    MANUAL_KIND,
     PAID,
     PENDING,
     QRIS,
+    STOCK,
     Order,
     Product,
     User,
@@ -112,6 +120,7 @@ class CheckoutFailure(Enum):
     PRICE_CHANGED = "price_changed"
     BELOW_MINIMUM = "below_minimum"
     TOO_MANY_PENDING = "too_many_pending"
+    FIELDS_INVALID = "fields_invalid"
 
 
 @dataclass
@@ -130,7 +139,7 @@ class Checkout:
 
 _REFUSALS = (orders.DuplicateCheckout, orders.ProductUnavailable, stock.StockShort,
              balance.InsufficientBalance, orders.PriceChanged, orders.BelowGatewayMinimum,
-             orders.TooManyPending)
+             orders.TooManyPending, orders.FieldsInvalid)
 
 
 def _refused(refusal: Exception) -> Checkout:
@@ -148,6 +157,8 @@ def _refused(refusal: Exception) -> Checkout:
         return Checkout(failure=CheckoutFailure.BELOW_MINIMUM, needed=refusal.amount)
     if isinstance(refusal, orders.TooManyPending):
         return Checkout(failure=CheckoutFailure.TOO_MANY_PENDING, open_orders=tuple(refusal.open))
+    if isinstance(refusal, orders.FieldsInvalid):
+        return Checkout(failure=CheckoutFailure.FIELDS_INVALID)
     return Checkout(failure=CheckoutFailure.UNAVAILABLE)
 
 
@@ -197,24 +208,33 @@ class PaymentService:
         return self._gateway.available()
 
     def checkout_qris(self, user: User, product_id: int, quantity: int, token: str,
-                      chat_id: int, quoted_subtotal: int | None = None) -> Checkout:
-        """Reserve the goods and open a QRIS payment for them."""
+                      chat_id: int, quoted_subtotal: int | None = None, fields: list[str] | None = None) -> Checkout:
+        """Reserve the goods and open a QRIS payment for them (``fields``: a manual product's values)."""
         if not self.gateway_ready():
             return Checkout(failure=CheckoutFailure.GATEWAY_DOWN)
         try:
-            order = self._create_purchase(user, product_id, quantity, QRIS, token, chat_id, quoted_subtotal)
+            order = self._create_purchase(user, product_id, quantity, QRIS, token, chat_id, quoted_subtotal, fields)
         except _REFUSALS as refusal:
             return _refused(refusal)
         return self._open_gateway(order)
 
     def _create_purchase(self, user: User, product_id: int, quantity: int, method: str, token: str,
-                         chat_id: int, quoted_subtotal: int | None) -> Order:
+                         chat_id: int, quoted_subtotal: int | None, fields: list[str] | None) -> Order:
         return orders.create_purchase(
             user, product_id, quantity, method=method, fees=self.fees,
             ttl_minutes=self._config.payment.qr_ttl_minutes,
             max_quantity=self._config.shop.max_quantity, chat_id=chat_id, checkout_token=token,
             quoted_subtotal=quoted_subtotal, max_pending=self._config.shop.max_pending_orders,
-            minimum_amount=self._gateway.minimum_amount)
+            minimum_amount=self._gateway.minimum_amount, fields=fields)
+
+    def claim_free(self, user: User, product_id: int, chat_id: int) -> Checkout:
+        """A free item: an order paid at 0, delivered like any other; a second claim is the first order."""
+        try:
+            order = orders.claim_free(user, product_id, chat_id)
+        except _REFUSALS as refusal:
+            return _refused(refusal)
+        self._after_paid(order.id)
+        return Checkout(order=orders.get(order.id))
 
     def checkout_topup(self, user: User, amount: int, token: str, chat_id: int) -> Checkout:
         if not self.gateway_ready():
@@ -257,7 +277,8 @@ class PaymentService:
         self.close(order, CANCELLED, source="abandoned", show=False)
 
     def pay_with_balance(self, user: User, product_id: int, quantity: int, token: str,
-                         chat_id: int, quoted_subtotal: int | None = None) -> Checkout:
+                         chat_id: int, quoted_subtotal: int | None = None,
+                         fields: list[str] | None = None) -> Checkout:
         """Buy from the balance: debit, sell and mark paid in one transaction.
 
         ``quoted_subtotal`` is the price the customer saw on the summary; a
@@ -266,7 +287,7 @@ class PaymentService:
         try:
             with immediate():
                 order = self._create_purchase(user, product_id, quantity, BALANCE, token, chat_id,
-                                              quoted_subtotal)
+                                              quoted_subtotal, fields)
                 balance.apply(user.id, -order.subtotal, balance.PURCHASE, order=order,
                               note=order.invoice_id)
                 if not self._settle_locked(order, source="balance"):
@@ -387,16 +408,25 @@ class PaymentService:
         return True
 
     def _settle_goods(self, order: Order) -> str:
-        """Sell the order's lines; a late order takes fresh ones or is credited.
+        """Settle each item by its kind; a late stock order takes fresh lines or is credited.
 
-        Returns the settlement: ``delivered`` (every unit sold to the order),
-        or ``credited`` (no stock left for a late payment: what the customer
-        paid, the QRIS fee included, goes to the balance). For a late order
-        it is all or nothing, since its lines were released when it closed
-        and the re-reservation below is one savepoint.
+        Returns the settlement: ``manual`` (an admin fulfils it: its
+        fulfilment now waits), ``delivered`` (every stock unit sold to the
+        order; unlimited content needs nothing), or ``credited`` (no stock
+        left for a late payment: what the customer paid, the QRIS fee
+        included, goes to the balance). For a late order it is all or
+        nothing, since its lines were released when it closed and the
+        re-reservation below is one savepoint.
         """
+        all_items = orders.items(order)
+        if any(item.kind == MANUAL_KIND for item in all_items):
+            manual.open_fulfilment(order)
+            return MANUAL
+        for item in all_items:
+            if item.kind != STOCK:
+                orders.count_sold(item.product_id, item.quantity)
         stock.sell_reserved(order)
-        items = orders.items(order)
+        items = [item for item in all_items if item.kind == STOCK]
         missing = {item.id: item.quantity - stock.sold_count(order, item.product_id) for item in items}
         if not any(count > 0 for count in missing.values()):
             return DELIVERED

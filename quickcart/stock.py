@@ -192,6 +192,36 @@ def sell_reserved(order: Order) -> int:
     return sold
 
 
+def sell_replacement(product_id: int) -> int:
+    """Sell the oldest available line of a product to replace a broken one (inside a transaction).
+
+    The line belongs to no order: the warranty claim it answers links it
+    (``WarrantyClaim.replacement_line``, unique). A replacement is not a sale,
+    so ``sold_count`` stays. Raises :class:`StockShort` when there is none.
+    """
+    found = (StockLine.select(StockLine.id).where((StockLine.product == product_id) & (StockLine.state == AVAILABLE))
+             .order_by(StockLine.id).limit(1).scalar())
+    now = utcnow()
+    if found is None or StockLine.update(state=SOLD, sold_at=now).where(
+            (StockLine.id == found) & (StockLine.state == AVAILABLE)).execute() != 1:
+        raise StockShort(0)
+    Product.update(stock_count=Product.stock_count - 1, updated_at=now).where(Product.id == product_id).execute()
+    return found
+
+
+def line_texts(line_ids: list[int]) -> dict[int, str | None]:
+    """The text of each of these lines (None when it cannot be opened), for a buyer's own lines."""
+    key = stock_key.current()
+    texts: dict[int, str | None] = {}
+    for line_id, product_id, sealed in (StockLine.select(StockLine.id, StockLine.product, StockLine.sealed)
+                                        .where(StockLine.id.in_(line_ids)).tuples()):
+        try:
+            texts[line_id] = key.open(product_id, bytes(sealed))
+        except UnreadableLine:
+            texts[line_id] = None
+    return texts
+
+
 def sold_count(order: Order, product_id: int) -> int:
     return StockLine.select().where((StockLine.order == order.id) & (StockLine.product == product_id)
                                     & (StockLine.state == SOLD)).count()

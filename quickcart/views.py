@@ -10,7 +10,21 @@ from collections.abc import Iterable
 
 from quickcart import richtext, storefront
 from quickcart.i18n import DEFAULT_LANGUAGE, Speaker
-from quickcart.models import BALANCE, EXPIRED, TOPUP
+from quickcart.models import (
+    BALANCE,
+    CLAIM_REJECTED,
+    COMPLETED,
+    EXPIRED,
+    FREE,
+    MANUAL_KIND,
+    OPEN,
+    REFUNDED,
+    REJECTED,
+    REPLACED,
+    STOCK,
+    TOPUP,
+    WAITING,
+)
 from quickcart.telegram.sender import MAX_TEXT
 
 
@@ -86,15 +100,25 @@ def products_title(say: Speaker, category, page: int, pages: int) -> str:
     return say("shop.products", category=name)
 
 
-def product_button(say: Speaker, product, price: int) -> str:
-    stock = product.stock_count
-    tail = say.plain("btn.product_stock", stock=stock) if stock else say.plain("btn.product_sold_out")
+def product_button(say: Speaker, product, price: int, stock: int | None) -> str:
+    """A product in a list; ``stock`` None: not counted (unlimited, manual) and available."""
+    if stock is None:
+        tail = say.plain("btn.product_available")
+    else:
+        tail = say.plain("btn.product_stock", stock=stock) if stock else say.plain("btn.product_sold_out")
+    if price == 0:
+        return say.plain("btn.product_free", name=shown(say, product, "name"), stock=tail)
     return say.plain("btn.product", name=shown(say, product, "name"), price=price, stock=tail)
 
 
-def product_card(say: Speaker, product, price: int, quantity: int, reseller: bool, limit: int = MAX_TEXT) -> str:
+def product_card(say: Speaker, product, price: int, quantity: int, reseller: bool, buyable: int,
+                 fields: Iterable[str] = (), subscribed: bool = False, limit: int = MAX_TEXT) -> str:
     """The card, within ``limit`` (a photo's caption holds 1024): when the whole card does not fit, the
-    terms become a line saying they come before payment, then the description is shortened."""
+    terms become a line saying they come before payment, then the description is shortened.
+
+    ``buyable`` is how many may be bought now (0: none), ``fields`` what a manual product asks its buyer,
+    ``subscribed`` whether this customer asked to be told of a sold-out product's stock.
+    """
     def card(description: str, terms: str) -> str:
         lines = [say("shop.card_name", name=shown(say, product, "name"))]
         if description:
@@ -102,15 +126,26 @@ def product_card(say: Speaker, product, price: int, quantity: int, reseller: boo
         if terms:
             lines += ["", terms]
         lines.append("")
-        lines.append(say("shop.card_price_reseller" if reseller else "shop.card_price", price=price))
-        lines.append(say("shop.card_stock", stock=product.stock_count) if product.stock_count
-                     else say("shop.card_sold_out"))
+        if price == 0:
+            lines.append(say("shop.card_free"))
+        else:
+            lines.append(say("shop.card_price_reseller" if reseller else "shop.card_price", price=price))
+        if product.kind == STOCK:
+            lines.append(say("shop.card_stock", stock=product.stock_count) if product.stock_count
+                         else say("shop.card_sold_out"))
+        else:
+            lines.append(say("shop.card_available") if buyable else say("shop.card_sold_out"))
+        if product.kind == STOCK and product.warranty_days:
+            lines.append(say("shop.card_warranty", days=product.warranty_days))
+        labels = ", ".join(fields)
+        if product.kind == MANUAL_KIND:
+            lines.append(say("shop.card_fields", fields=labels) if labels else say("shop.card_manual"))
         lines.append(say("shop.card_sold", sold=product.sold_count))
-        if product.stock_count:
+        if buyable and price:
             lines.append("")
             lines.append(say("shop.card_quantity", quantity=quantity, subtotal=price * quantity))
-        else:
-            lines.append(say("shop.card_cannot_buy"))
+        elif not buyable:
+            lines.append(say("shop.card_subscribed") if subscribed else say("shop.card_cannot_buy"))
         return "\n".join(lines)
 
     # The English terms translate the terms: without terms there is nothing to show or accept.
@@ -135,11 +170,14 @@ def stock_short(say: Speaker, available: int) -> str:
     return say.plain("shop.stock_short", available=available) if available > 0 else say.plain("shop.stock_gone")
 
 
-def choose_payment(say: Speaker, product, cost, balance: int, balance_enough: bool) -> str:
-    """The order summary: ``cost`` is the :class:`~quickcart.orders.Quote` the buttons will charge."""
+def choose_payment(say: Speaker, product, cost, balance: int, balance_enough: bool,
+                   fields: Iterable[tuple[str, str]] = ()) -> str:
+    """The order summary: ``cost`` is the :class:`~quickcart.orders.Quote` the buttons will charge;
+    ``fields`` the (label, value) a manual product's buyer gave."""
     lines = [
         say("checkout.summary_title"),
         say("checkout.summary_item", name=shown(say, product, "name"), quantity=cost.quantity, price=cost.price),
+        *field_lines(say, fields),
         say("checkout.summary_subtotal", subtotal=cost.subtotal),
         "",
         say("checkout.summary_qris", total=cost.total, fee=cost.fee),
@@ -148,6 +186,16 @@ def choose_payment(say: Speaker, product, cost, balance: int, balance_enough: bo
         say("checkout.summary_choose"),
     ]
     return "\n".join(lines)
+
+
+def field_lines(say: Speaker, fields: Iterable[tuple[str, str]]) -> list[str]:
+    return [say("checkout.summary_field", label=label, value=value) for label, value in fields]
+
+
+def ask_field(say: Speaker, label: str, position: int, count: int, retry: bool = False) -> str:
+    """The question for one field of a manual product (again, after a value that did not fit)."""
+    question = say("checkout.field_ask", label=label, position=position, count=count)
+    return say("checkout.field_invalid", label=label) + "\n" + question if retry else question
 
 
 def qr_caption(say: Speaker, order, items) -> str:
@@ -171,18 +219,82 @@ def order_closed_caption(say: Speaker, order) -> str:
     return say(key, invoice=order.invoice_id)
 
 
-def purchase_success(say: Speaker, order, items, goods_inline: str | None) -> str:
-    lines = [say("delivery.title"), say("delivery.invoice", invoice=order.invoice_id)]
+def _paid_line(say: Speaker, order) -> str:
+    if order.payment_method == FREE:
+        return say("delivery.paid_free")
+    paid = "delivery.paid_balance" if order.payment_method == BALANCE else "delivery.paid_qris"
+    return say(paid, total=order.total_bill)
+
+
+def _order_head(say: Speaker, title: str, order, items) -> list[str]:
+    """``title`` (already said), the invoice, and each item."""
+    lines = [title, say("delivery.invoice", invoice=order.invoice_id)]
     for item in items:
         lines.append(say("delivery.product", name=shown(say, item, "product_name")))
         lines.append(say("delivery.quantity", quantity=item.quantity))
-    paid = "delivery.paid_balance" if order.payment_method == BALANCE else "delivery.paid_qris"
-    lines.append(say(paid, total=order.total_bill))
-    lines.append(say("delivery.goods_inline", goods=goods_inline) if goods_inline is not None
-                 else say("delivery.goods_file"))
+    return lines
+
+
+def purchase_success(say: Speaker, order, items, goods_inline: str | None, contents: Iterable[str] = (),
+                     files: int = 0) -> str:
+    """The goods: stock lines inline (None: in the .txt file sent with it; "": none), an unlimited
+    product's ``contents``, and how many ``files`` follow as documents."""
+    lines = _order_head(say, say("delivery.title"), order, items)
+    lines.append(_paid_line(say, order))
+    if goods_inline is None:
+        lines.append(say("delivery.goods_file"))
+    elif goods_inline:
+        lines.append(say("delivery.goods_inline", goods=goods_inline))
+    lines += [say("delivery.content", content=content) for content in contents]
+    if files:
+        lines.append(say("delivery.content_files", count=files))
     lines.append(say("delivery.thanks"))
     return "\n".join(lines)
 
+
+def manual_paid(say: Speaker, order, items, fields: Iterable[tuple[str, str]]) -> str:
+    lines = _order_head(say, say("delivery.manual_title"), order, items)
+    lines += field_lines(say, fields)
+    lines += [_paid_line(say, order), say("delivery.manual_waiting")]
+    return "\n".join(lines)
+
+
+def manual_done(say: Speaker, order, items, reply: str | None) -> str:
+    lines = _order_head(say, say("delivery.manual_done_title"), order, items)
+    if reply:
+        lines.append(say("delivery.manual_reply", reply=reply))
+    lines.append(say("delivery.thanks"))
+    return "\n".join(lines)
+
+
+def manual_rejected(say: Speaker, order, items, reason: str, refund: int, balance: int,
+                    fields: Iterable[tuple[str, str]]) -> str:
+    lines = _order_head(say, say("delivery.manual_rejected_title"), order, items)
+    lines += field_lines(say, fields)
+    lines.append(say("delivery.manual_rejected", reason=reason))
+    if refund:
+        lines.append(say("delivery.refunded", amount=refund, balance=balance))
+    return "\n".join(lines)
+
+
+def claim_replaced(say: Speaker, claim, order, line: str) -> str:
+    return say("warranty.replaced", claim=claim.id, invoice=order.invoice_id, line=line)
+
+
+def claim_answered(say: Speaker, claim, order, balance: int) -> str:
+    if claim.state == REFUNDED:
+        return say("warranty.refunded", claim=claim.id, invoice=order.invoice_id, amount=claim.refund_amount or 0,
+                   balance=balance)
+    return say("warranty.rejected", claim=claim.id, invoice=order.invoice_id, reason=claim.reason or "")
+
+
+def claim_line_button(say: Speaker, position: int, line: str | None) -> str:
+    shown = say.plain("delivery.unreadable_line") if line is None else line
+    return say.plain("btn.claim_line", position=position, line=shown[:40])
+
+
+def restock_alert(say: Speaker, product) -> str:
+    return say("shop.restock_alert", name=shown(say, product, "name"), stock=product.stock_count)
 
 def goods_lines(say: Speaker, lines: Iterable[str | None]) -> list[str]:
     """Delivered lines as the reader sees them; one that can no longer be opened says so."""
@@ -217,7 +329,8 @@ def history_button(say: Speaker, order, summary: str) -> str:
                      date=say.moment(order.created_at), summary=summary, total=order.total_bill)
 
 
-def order_detail(say: Speaker, order, items, refund=None) -> str:
+def order_detail(say: Speaker, order, items, refund=None, fields: Iterable[tuple[str, str]] = (), fulfilment=None,
+                 claims: Iterable = ()) -> str:
     lines = [say("history.order_invoice", invoice=order.invoice_id),
              say("history.order_status", status=say.plain(f"status.{order.status}")),
              say("history.order_created", created=order.created_at)]
@@ -227,15 +340,29 @@ def order_detail(say: Speaker, order, items, refund=None) -> str:
         lines.append(say("history.order_topup", amount=order.subtotal))
     lines += [say("history.order_item", name=shown(say, item, "product_name"), quantity=item.quantity,
                   price=item.price_per_unit) for item in items]
+    lines += field_lines(say, fields)
+    if fulfilment is not None:
+        lines.append(say(FULFILMENT_STATES[fulfilment.state]))
+    lines += [say(CLAIM_STATES[claim.state], claim=claim.id) for claim in claims]
     if order.charged_fee:
         lines.append(say("history.order_fee", fee=order.charged_fee))
-    total = "history.order_total_balance" if order.payment_method == BALANCE else "history.order_total_qris"
+    total = "history.order_total_qris"
+    if order.payment_method == BALANCE:
+        total = "history.order_total_balance"
+    elif order.payment_method == FREE:
+        total = "history.order_total_free"
     lines.append(say(total, total=order.total_bill))
     if order.is_credited:
         lines.append(say("history.order_credited"))
     if refund is not None:
         lines.append(say("history.order_refunded", amount=refund.delta, date=refund.created_at))
     return "\n".join(lines)
+
+
+FULFILMENT_STATES = {WAITING: "history.manual_waiting", COMPLETED: "history.manual_completed",
+                     REJECTED: "history.manual_rejected"}
+CLAIM_STATES = {OPEN: "history.claim_open", REPLACED: "history.claim_replaced", REFUNDED: "history.claim_refunded",
+                CLAIM_REJECTED: "history.claim_rejected"}
 
 
 def balance_screen(say: Speaker, balance: int, entries) -> str:

@@ -26,7 +26,15 @@ from telebot import types
 from quickcart import admin_views
 from quickcart.admin_syntax import DEFAULT_ORDERS_LISTED, MAX_ORDERS_LISTED, CommandText, UsageError
 from quickcart.catalogue import ProductError
-from quickcart.handlers import admin_catalogue, admin_orders, admin_people, admin_shop, admin_stock, admin_storefront
+from quickcart.handlers import (
+    admin_aftercare,
+    admin_catalogue,
+    admin_orders,
+    admin_people,
+    admin_shop,
+    admin_stock,
+    admin_storefront,
+)
 from quickcart.handlers.admin_reply import reply
 from quickcart.handlers.context import App
 from quickcart.models import User
@@ -71,6 +79,9 @@ COMMANDS: dict[str, Handler] = {
     "delline": admin_stock.delete_lines,
     "editline": admin_stock.edit_line,
     "clearstock": admin_stock.clear_stock,
+    "setcontent": admin_catalogue.set_content,
+    "setfile": admin_catalogue.remove_file,
+    "setfields": admin_catalogue.set_fields,
     "user": admin_people.user,
     "ban": admin_people.ban,
     "unban": admin_people.unban,
@@ -81,6 +92,7 @@ COMMANDS: dict[str, Handler] = {
     "recheck": admin_orders.recheck,
     "resolve": admin_orders.resolve,
     "refund": admin_orders.refund,
+    "claims": admin_aftercare.claims,
     "stats": admin_shop.stats_command,
     "export": admin_shop.export_command,
     "broadcast": admin_shop.broadcast_text,
@@ -92,6 +104,7 @@ COMMANDS: dict[str, Handler] = {
 # (content type, command in the caption) → handler
 CAPTIONED: dict[tuple[str, str], Handler] = {
     ("document", "addstock"): admin_catalogue.add_stock_file,
+    ("document", "setfile"): admin_catalogue.set_file,
     ("photo", "broadcast"): admin_shop.broadcast_photo,
     ("photo", "setphoto"): admin_catalogue.set_photo,
 }

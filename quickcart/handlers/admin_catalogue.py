@@ -8,10 +8,15 @@ Stock comes as lines under ``/addstock <id>`` (the first item may sit on
 the command's own line), as a .txt file captioned with it, as a reply
 ``/addstock <id>`` to a .txt sent earlier, or as a .txt sent bare: the
 bot then asks which product, with a button for each. The answer counts
-what was added and what was refused.
+what was added and what was refused. Customers
+who asked to be told when a sold-out product is back are told then.
 
 /delproduct asks first, with a one-time button for the admin who asked
 (answered in :mod:`quickcart.handlers.admin_confirm`).
+
+What an unlimited product gives is set with ``/setcontent`` (a text or link)
+and ``/setfile`` (a file, kept by Telegram's file_id); what a manual
+product asks its buyer, with ``/setfields``.
 """
 from __future__ import annotations
 
@@ -19,7 +24,7 @@ import logging
 
 from telebot import types
 
-from quickcart import admin_views, catalogue, stock, views
+from quickcart import admin_views, buyer_fields, catalogue, stock, views
 from quickcart.admin_syntax import (
     CommandText,
     UsageError,
@@ -31,6 +36,7 @@ from quickcart.admin_syntax import (
     parse_product_id,
     parse_product_text,
     parse_rename_category,
+    parse_set_file,
     parse_set_photo,
 )
 from quickcart.callbacks import Callback, encode
@@ -101,9 +107,16 @@ def _switch_product(app: App, message: types.Message, command: CommandText, admi
 
 # --- stock -----------------------------------------------------------------------
 
+def _stock_product(command: str, product_id: int) -> Product:
+    product = live_product(command, product_id)
+    if not product.is_stock:
+        raise UsageError(command, "admin.reason.not_stock", id=product.id, kind=product.kind)
+    return product
+
+
 def add_stock_text(app: App, message: types.Message, command: CommandText, admin: User) -> None:
     product_id, first_item = parse_add_stock_head(command.args)
-    product = live_product("addstock", product_id)
+    product = _stock_product("addstock", product_id)
     replied = message.reply_to_message
     if not first_item and not command.body.strip() and replied is not None and replied.content_type == "document":
         _import_document(app, message, admin, product, replied.document)  # "/addstock 7" in reply to a .txt
@@ -118,7 +131,7 @@ def add_stock_file(app: App, message: types.Message, command: CommandText, admin
     product_id, rest = parse_add_stock_head(command.argument)
     if rest:
         raise UsageError("addstock", "admin.reason.caption_only_id", typed=rest[:40])
-    _import_document(app, message, admin, live_product("addstock", product_id), message.document)
+    _import_document(app, message, admin, _stock_product("addstock", product_id), message.document)
 
 
 def stock_file_unlabelled(app: App, message: types.Message, admin: User) -> None:
@@ -127,7 +140,7 @@ def stock_file_unlabelled(app: App, message: types.Message, admin: User) -> None
     if not _is_text_file(message.document):
         reply(app, message, say("admin.stock.file_not_txt"))
         return
-    products = catalogue.all_products()
+    products = [product for product in catalogue.all_products() if product.is_stock]  # the kind with lines
     if not products:
         reply(app, message, say("admin.product.list_empty"))
         return
@@ -143,7 +156,7 @@ def stock_file_chosen(app: App, call: types.CallbackQuery, cb: Callback, user: U
     say = app.say(user)
     original = call.message.reply_to_message
     product = catalogue.get(cb.int(0))
-    if (not app.is_admin(user.id) or product is None or product.is_deleted or original is None
+    if (not app.is_admin(user.id) or product is None or product.is_deleted or not product.is_stock or original is None
             or original.document is None or original.from_user is None or original.from_user.id != user.id):
         app.sender.answer(call.id, say.plain("gate.stale_button"))
         return
@@ -197,6 +210,37 @@ def _import(app: App, message: types.Message, admin: User, product: Product, tex
              product.id, result.added, result.duplicates, result.blank, result.too_long)
     available = stock.counts(product.id).available
     reply(app, message, admin_views.stock_imported(say, product, result, available))
+    if result.added:
+        app.restock.stock_added(product.id)
+
+
+# --- what unlimited and manual products give ---------------------------------------------
+
+def set_content(app: App, message: types.Message, command: CommandText, admin: User) -> None:
+    edit = parse_product_text("setcontent", command)
+    product = catalogue.set_content(admin.id, edit.product_id, edit.text)
+    reply(app, message, admin_views.goods_set(app.say(admin), product))
+
+
+def set_file(app: App, message: types.Message, command: CommandText, admin: User) -> None:
+    """A document captioned ``/setfile <id>``: every buyer gets this file."""
+    product_id = parse_set_file(command.argument, with_file=True)
+    document = message.document
+    product = catalogue.set_file(admin.id, product_id, document.file_id, document.file_name)
+    reply(app, message, admin_views.goods_set(app.say(admin), product))
+
+
+def remove_file(app: App, message: types.Message, command: CommandText, admin: User) -> None:
+    """``/setfile <id> off`` as a message: the file is removed; without a file, any other form gets the syntax."""
+    product = catalogue.set_file(admin.id, parse_set_file(command.argument, with_file=False), None)
+    reply(app, message, admin_views.goods_set(app.say(admin), product))
+
+
+def set_fields(app: App, message: types.Message, command: CommandText, admin: User) -> None:
+    edit = parse_product_text("setfields", command)
+    spec = buyer_fields.dump(buyer_fields.parse_spec(edit.text)) if edit.text is not None else None
+    product = catalogue.set_fields(admin.id, edit.product_id, spec)
+    reply(app, message, admin_views.fields_set(app.say(admin), product, buyer_fields.load(product.fields_spec)))
 
 
 def stock_command(app: App, message: types.Message, command: CommandText, admin: User) -> None:
@@ -240,7 +284,8 @@ def set_photo(app: App, message: types.Message, command: CommandText, admin: Use
     product = live_product("setphoto", parse_set_photo(command.argument, with_photo=True))
     product = catalogue.set_photo(admin.id, product.id, message.photo[-1].file_id)  # the largest size
     reply(app, message, say("admin.product.photo_set", id=product.id, name=product.name))
-    preview = views.product_card(say, product, product.customer_price, 1, False, limit=MAX_CAPTION)
+    buyable = catalogue.max_quantity(product, app.config.shop.max_quantity)
+    preview = views.product_card(say, product, product.customer_price, 1, False, buyable, limit=MAX_CAPTION)
     app.sender.send_photo_id(message.chat.id, product.photo_file_id, preview)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telebot import types
 
-from quickcart import admin_views, audit, orders, refunds, reports, stock, users, views
+from quickcart import admin_views, audit, buyer_fields, manual, orders, refunds, reports, stock, users, views
 from quickcart.admin_syntax import CommandText, parse_invoice, parse_orders_count, parse_refund, parse_resolve
 from quickcart.handlers.admin_reply import reply, tell
 from quickcart.handlers.context import App
@@ -27,7 +27,8 @@ def order(app: App, message: types.Message, command: CommandText, admin: User) -
         return
     reply(app, message, admin_views.order_detail(app.say(admin), found, users.get(found.user_id),
                                                  orders.items(found), reports.order_trail(found), app.gateway.title,
-                                                 refunds.previous_refund(found)))
+                                                 refunds.previous_refund(found), buyer_fields.values_of(found),
+                                                 manual.get(found.id)))
     if found.is_purchase and found.status == PAID:
         _send_goods(app, message, admin, found)
 

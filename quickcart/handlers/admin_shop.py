@@ -8,7 +8,7 @@ from pathlib import Path
 
 from telebot import types
 
-from quickcart import admin_views, audit, backup, charts, exports, settings, stats
+from quickcart import admin_views, audit, backup, charts, exports, settings, stats, warranty
 from quickcart.admin_syntax import CommandText, UsageError, parse_no_arguments, parse_period, parse_switch
 from quickcart.broadcast import Broadcast
 from quickcart.delivery import plain_length
@@ -33,7 +33,7 @@ def stats_command(app: App, message: types.Message, command: CommandText, admin:
     say = app.say(admin)
     period = parse_period("stats", command.argument, jakarta_today())
     if period is None:
-        reply(app, message, admin_views.stats_overview(say, stats.shop_stats()))
+        reply(app, message, admin_views.stats_overview(say, stats.shop_stats(), warranty.claims_per_product()))
         return
     figures = stats.period_figures(period)
     text = admin_views.period_stats(say, figures)

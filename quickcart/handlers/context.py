@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 
 from telebot import types
 
+from quickcart.admin_cards import AdminDesk
 from quickcart.broadcast import Broadcaster
 from quickcart.config import Config
+from quickcart.decisions import Decisions
 from quickcart.delivery import Delivery
 from quickcart.gateways.base import PaymentGateway
 from quickcart.handlers.pending import AcceptedTerms, Confirmations
@@ -24,6 +26,7 @@ from quickcart.i18n import Catalogue, Speaker, speaker_for
 from quickcart.models import User
 from quickcart.notices import AdminNotifier
 from quickcart.payments import PaymentService
+from quickcart.restock import RestockAlerts
 from quickcart.telegram.sender import Sender
 from quickcart.throttle import RateLimiter
 
@@ -40,24 +43,25 @@ COMMAND_MENU = ("start", "products", "balance", "history", "account", "help", "l
 class Prompts:
     """Who was asked to type something, and what (bounded, expiring): ``"topup_amount"``.
 
-    ``about`` is what the question was about, when it was about something
-    (the order a message to the admins is about); 0 when not.
+    ``about`` is what the question was about, when it was about something:
+    the order a message to the admins is about (0 when not), which order an
+    admin's reply is for, the fields a buyer typed so far. A user's updates
+    are handled one at a time, so a handler reads and replaces it without a race.
     """
 
     def __init__(self, max_users: int = 10_000):
-        self._asked: OrderedDict[int, tuple[str, float, int]] = OrderedDict()
+        self._asked: OrderedDict[int, tuple[str, float, object]] = OrderedDict()
         self._max = max_users
         self._lock = threading.Lock()
 
-    def ask(self, user_id: int, kind: str, about: int = 0) -> None:
+    def ask(self, user_id: int, kind: str, about: object = 0) -> None:
         with self._lock:
             self._asked.pop(user_id, None)
             self._asked[user_id] = (kind, time.monotonic() + PROMPT_TTL_SECONDS, about)
             while len(self._asked) > self._max:
                 self._asked.popitem(last=False)
 
-    def waiting(self, user_id: int) -> str | None:
-        """What the user was asked to type, if the question is still open."""
+    def _open(self, user_id: int) -> tuple[str, float, object] | None:
         with self._lock:
             found = self._asked.get(user_id)
             if found is None:
@@ -65,9 +69,19 @@ class Prompts:
             if found[1] < time.monotonic():
                 del self._asked[user_id]
                 return None
-            return found[0]
+            return found
 
-    def about(self, user_id: int) -> int:
+    def waiting(self, user_id: int) -> str | None:
+        """What the user was asked to type, if the question is still open."""
+        found = self._open(user_id)
+        return found[0] if found else None
+
+    def subject(self, user_id: int, kind: str) -> object:
+        """What the open question of that ``kind`` is about (None if another, or none, is open)."""
+        found = self._open(user_id)
+        return found[2] if found and found[0] == kind else None
+
+    def about(self, user_id: int) -> object:
         """What the open question is about (0: nothing in particular, or no open question)."""
         with self._lock:
             found = self._asked.get(user_id)
@@ -76,6 +90,31 @@ class Prompts:
     def done(self, user_id: int) -> None:
         with self._lock:
             self._asked.pop(user_id, None)
+
+
+class Drafts:
+    """What a buyer typed before paying (a manual product's fields), by checkout token (bounded, expiring).
+
+    The pay buttons carry only the token (Telegram's 64 bytes); the values
+    are stored with the order when it is made. Lost on a restart: the buyer
+    is then asked to start again.
+    """
+
+    def __init__(self, max_drafts: int = 10_000):
+        self._drafts: OrderedDict[str, tuple[tuple[str, ...], float]] = OrderedDict()
+        self._max = max_drafts
+        self._lock = threading.Lock()
+
+    def keep(self, token: str, values: tuple[str, ...]) -> None:
+        with self._lock:
+            self._drafts[token] = (values, time.monotonic() + PROMPT_TTL_SECONDS * 3)
+            while len(self._drafts) > self._max:
+                self._drafts.popitem(last=False)
+
+    def get(self, token: str) -> tuple[str, ...] | None:
+        with self._lock:
+            found = self._drafts.get(token)
+            return found[0] if found and found[1] >= time.monotonic() else None
 
 
 @dataclass(frozen=True)
@@ -89,7 +128,11 @@ class App:
     notifier: AdminNotifier
     broadcaster: Broadcaster
     texts: Catalogue
+    desk: AdminDesk
+    decisions: Decisions
+    restock: RestockAlerts
     prompts: Prompts = field(default_factory=Prompts)
+    drafts: Drafts = field(default_factory=Drafts)
     payment_checks: RateLimiter = field(default_factory=lambda: RateLimiter(PAYMENT_CHECKS_PER_MINUTE))
     confirmations: Confirmations = field(default_factory=Confirmations)  # admins' one-time confirm buttons
     accepted_terms: AcceptedTerms = field(default_factory=AcceptedTerms)  # checkouts that accepted a product's SNK

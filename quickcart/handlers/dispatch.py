@@ -4,7 +4,9 @@ The gate (:mod:`quickcart.handlers.gate`) has already claimed the update,
 registered the user and applied the rules (ban, flood, maintenance). Here a
 button press goes by its parsed action; a message goes, in this order, to an
 admin command (admins only), an admin's reply to a customer's message, a
-file an admin sent without a command (stock: which product?), a command, a
+file or photo that answers the question its sender was asked (an admin's
+reply to a manual order's buyer), a file an admin sent without a command
+(stock: which product?), a command, a
 main-menu label (in any language, so an old keyboard keeps working), the
 question the user was asked (a text, or what else that question takes), or
 the "not understood" answer (which offers to send it to the admins).
@@ -53,6 +55,11 @@ def message_in(app: App, message: types.Message, user: User) -> None:
             routes.admin.run(app, message, command, admin_handler, user)
             return
     if is_admin and message.reply_to_message is not None and routes.ADMIN_REPLY(app, message, user):
+        return
+    prompt = app.prompts.waiting(user.id)
+    if command is None and message.content_type != "text" and message.content_type in routes.PROMPT_MEDIA.get(
+            prompt, ()):
+        routes.PROMPTS[prompt](app, message, user)
         return
     if is_admin and message.content_type == "document" and command is None:
         routes.ADMIN_FILE(app, message, user)

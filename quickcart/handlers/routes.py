@@ -10,6 +10,7 @@ from __future__ import annotations
 from quickcart.handlers import (
     account,
     admin,
+    admin_aftercare,
     admin_catalogue,
     admin_confirm,
     admin_stock,
@@ -67,7 +68,18 @@ BUTTONS = {
     "top": balance.topup_preset,
     "topc": balance.topup_custom,
     "lang": account.choose_language,
+    "free": shop.claim_free,
+    "sub": shop.notify_me,
+    "fcnl": shop.cancel_fields,
+    "wcl": account.claim_start,
+    "wln": account.claim_line,
     # admins' buttons: each handler answers anyone else as it answers a stale button
+    "mdone": admin_aftercare.manual_done,
+    "mnone": admin_aftercare.manual_no_reply,
+    "mrej": admin_aftercare.manual_reject,
+    "wrep": admin_aftercare.claim_replace,
+    "wref": admin_aftercare.claim_refund,
+    "wrej": admin_aftercare.claim_reject,
     "lines": admin_stock.lines_page,
     "cfm": admin_confirm.confirm,
     "ccl": admin_confirm.drop,
@@ -81,10 +93,16 @@ BUTTONS = {
 PROMPTS = {
     balance.TOPUP_AMOUNT: balance.typed_amount,
     contact.MESSAGE: contact.written,
+    shop.BUYER_FIELD: shop.typed_field,
+    account.CLAIM_DESCRIPTION: account.typed_claim,
+    admin_aftercare.MANUAL_REPLY: admin_aftercare.typed_manual_reply,
+    admin_aftercare.MANUAL_REASON: admin_aftercare.typed_manual_reason,
+    admin_aftercare.CLAIM_REASON: admin_aftercare.typed_claim_reason,
 }
 # Prompts that take more than text: what else may answer them.
 PROMPT_MEDIA = {
     contact.MESSAGE: ("photo",),
+    admin_aftercare.MANUAL_REPLY: ("document", "photo"),  # the reply an admin sends the buyer may be a file
 }
 
 # Admins only: /command → handler(app, message, command); a file or photo captioned with the command too.

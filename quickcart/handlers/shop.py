@@ -10,6 +10,11 @@ subtotal the customer was shown (a changed price is shown again, never
 charged). A product with terms (SNK) shows them with "Setuju" before the
 payment methods; a payment button works only for a checkout whose nonce
 accepted the product's current terms.
+
+By the product's kind: a free unlimited item is claimed with one button (one
+claim per customer); a manual product asks its fields one by one in the
+chat (each checked with its pattern, asked again until it fits) before the
+summary shows them; a sold-out stock product offers "🔔 Kabari saya".
 """
 from __future__ import annotations
 
@@ -17,7 +22,7 @@ from dataclasses import dataclass
 
 from telebot import types
 
-from quickcart import audit, catalogue, orders, users, views
+from quickcart import audit, buyer_fields, catalogue, orders, restock, users, views
 from quickcart.callbacks import Callback, encode, new_nonce
 from quickcart.handlers.context import App, inline
 from quickcart.handlers.screens import (
@@ -31,9 +36,19 @@ from quickcart.handlers.screens import (
     show,
 )
 from quickcart.i18n import Speaker
-from quickcart.models import Product, User
+from quickcart.models import MANUAL_KIND, STOCK, Product, User
 from quickcart.payments import Checkout, CheckoutFailure
 from quickcart.telegram.sender import MAX_CAPTION, MAX_TEXT, TelegramError
+
+BUYER_FIELD = "buyer_field"  # the prompt: the buyer types a manual product's next field
+
+
+@dataclass(frozen=True)
+class FieldEntry:
+    """A manual product's fields being asked (the prompt's subject): the values typed so far."""
+    product_id: int
+    quantity: int
+    values: tuple[str, ...] = ()
 
 # --- screens ---------------------------------------------------------------------
 
@@ -52,24 +67,40 @@ def categories_screen(say: Speaker, user: User, page: int = 0) -> Screen:
 
 def products_screen(say: Speaker, category: catalogue.Category, page: int, user: User) -> Screen:
     shown = catalogue.products_page(category.name, page)
-    rows = [[(views.product_button(say, product, product.price_for(user)), encode("prod", product.id, 1))]
-            for product in shown.items]
+    rows = [[(views.product_button(say, product, product.price_for(user), _listed_stock(product)),
+              encode("prod", product.id, 1))] for product in shown.items]
     rows += pager(say, shown.page, shown.pages, lambda p: encode("cat", category.key, p))
     if len(catalogue.categories()) > 1:
         rows.append([(say.plain("btn.back"), encode("cats", 0))])
     return views.products_title(say, category, shown.page, shown.pages), inline(rows)
 
 
-def card_screen(say: Speaker, product, quantity: int, user: User) -> PhotoScreen:
+def _listed_stock(product: Product) -> int | None:
+    """What a list shows as stock: the lines of a stock product; None (available) or 0 for the others."""
+    if product.kind == STOCK:
+        return product.stock_count
+    return None if catalogue.has_goods(product) else 0
+
+
+def card_screen(app: App, say: Speaker, product, quantity: int, user: User) -> PhotoScreen:
+    limit = catalogue.max_quantity(product, app.config.shop.max_quantity)
+    price = product.price_for(user)
+    subscribed = catalogue.is_sold_out(product) and restock.is_subscribed(user.id, product.id)
     rows = []
-    if product.stock_count:
-        rows.append([(say.plain("btn.minus"), encode("prod", product.id, max(quantity - 1, 0))),
-                     (str(quantity), encode("noop")),
-                     (say.plain("btn.plus"), encode("prod", product.id, quantity + 1))])
+    if limit and catalogue.is_free_for(product, price):
+        rows.append([(say.plain("btn.claim_free"), encode("free", product.id))])
+    elif limit:
+        if product.kind == STOCK or limit > 1:  # one unit per order of an unlimited/manual product: no ➖ ➕
+            rows.append([(say.plain("btn.minus"), encode("prod", product.id, max(quantity - 1, 0))),
+                         (str(quantity), encode("noop")),
+                         (say.plain("btn.plus"), encode("prod", product.id, quantity + 1))])
         rows.append([(say.plain("btn.buy"), encode("buy", product.id, quantity))])
+    elif catalogue.is_sold_out(product) and not subscribed:
+        rows.append([(say.plain("btn.notify_me"), encode("sub", product.id))])
     rows.append([(say.plain("btn.back"), encode("cat", catalogue.category_key(product.category), 0))])
+    fields = [field.label for field in buyer_fields.load(product.fields_spec)] if product.kind == MANUAL_KIND else []
     photo = product.photo_file_id
-    text = views.product_card(say, product, product.price_for(user), quantity, user.is_reseller,
+    text = views.product_card(say, product, price, quantity, user.is_reseller, limit, fields, subscribed,
                               limit=MAX_CAPTION if photo else MAX_TEXT)
     return text, inline(rows), photo
 
@@ -80,21 +111,27 @@ def terms_screen(say: Speaker, product, quantity: int) -> Screen:
     return views.terms(say, product), inline(rows)
 
 
-def payment_choice_screen(app: App, say: Speaker, product, quantity: int, user: User) -> Screen:
+def payment_choice_screen(app: App, say: Speaker, product, quantity: int, user: User,
+                          fields: tuple[str, ...] = ()) -> Screen:
     """The order summary and the payment methods. Shown only once the product's terms (if any) were
-    accepted, so its buttons' nonce is recorded as having accepted them."""
+    accepted, so its buttons' nonce is recorded as having accepted them; ``fields``: what the buyer of a
+    manual product typed, kept for the buttons by their nonce."""
     cost = orders.quote(product, user, quantity, app.payments.fees)
     enough = user.account_balance >= cost.subtotal
     nonce = new_nonce()
     if product.terms:
         app.accepted_terms.accept(user.id, nonce, product.id, catalogue.terms_digest(product))
+    if fields:
+        app.drafts.keep(checkout_token(user.id, nonce), fields)  # the pay buttons name them by their nonce
     # The buttons carry the subtotal shown here: a press pays exactly that or nothing.
     methods = [(say.plain("btn.pay_qris"), encode("pay", "q", product.id, quantity, nonce, cost.subtotal))]
     if enough:
         methods.append((say.plain("btn.pay_balance"),
                         encode("pay", "b", product.id, quantity, nonce, cost.subtotal)))
     rows = [methods, [(say.plain("btn.back"), encode("prod", product.id, quantity))]]
-    return views.choose_payment(say, product, cost, user.account_balance, enough), inline(rows)
+    labels = [field.label for field in buyer_fields.load(product.fields_spec)]
+    typed = list(zip(labels, fields, strict=False))
+    return views.choose_payment(say, product, cost, user.account_balance, enough, typed), inline(rows)
 
 
 # --- handlers --------------------------------------------------------------------
@@ -151,7 +188,7 @@ def product_card(app: App, call: types.CallbackQuery, cb: Callback, user: User) 
         # Shown again at the maximum (Telegram ignores an edit that changes nothing).
         app.sender.answer(call.id, press.say.plain("shop.qty_max", limit=press.limit))
     quantity = min(press.quantity, press.limit) if press.limit else 1
-    show(app, call, *card_screen(press.say, press.product, quantity, user))
+    show(app, call, *card_screen(app, press.say, press.product, quantity, user))
 
 
 def _buyable(app: App, call: types.CallbackQuery, cb: Callback, user: User) -> _ProductPress | None:
@@ -160,33 +197,42 @@ def _buyable(app: App, call: types.CallbackQuery, cb: Callback, user: User) -> _
     if press is None:
         return None
     say, product, quantity = press.say, press.product, press.quantity
-    if not press.limit:
+    if not press.limit or catalogue.is_free_for(product, product.price_for(user)):
         app.sender.answer(call.id, say.plain("shop.out_of_stock"), alert=True)
-        show(app, call, *card_screen(say, product, 1, user))
+        show(app, call, *card_screen(app, say, product, 1, user))
     elif not 1 <= quantity <= press.limit:
-        refusal = (views.stock_short(say, product.stock_count) if quantity > product.stock_count
+        refusal = (views.stock_short(say, product.stock_count) if product.is_stock and quantity > product.stock_count
                    else say.plain("shop.qty_max", limit=press.limit))
         app.sender.answer(call.id, refusal, alert=True)
-        show(app, call, *card_screen(say, product, max(1, min(quantity, press.limit)), user))
+        show(app, call, *card_screen(app, say, product, max(1, min(quantity, press.limit)), user))
     else:
         return press
     return None
 
 
 def buy(app: App, call: types.CallbackQuery, cb: Callback, user: User) -> None:
+    """🛒 Beli: the terms first when the product has them, then a manual product's fields, then the summary."""
     press = _buyable(app, call, cb, user)
     if press is None:
         return
     if press.product.terms:
         show(app, call, *terms_screen(press.say, press.product, press.quantity))
     else:
-        show(app, call, *payment_choice_screen(app, press.say, press.product, press.quantity, user))
+        _fields_or_summary(app, call, press, user)
 
 
 def agree(app: App, call: types.CallbackQuery, cb: Callback, user: User) -> None:
-    """"Setuju" under a product's terms: on to the payment methods, for this checkout."""
+    """"Setuju" under a product's terms: on to the fields or the payment methods, for this checkout."""
     press = _buyable(app, call, cb, user)
     if press is not None:
+        _fields_or_summary(app, call, press, user)
+
+
+def _fields_or_summary(app: App, call: types.CallbackQuery, press: _ProductPress, user: User) -> None:
+    if press.product.kind == MANUAL_KIND and buyer_fields.load(press.product.fields_spec):
+        _ask_field(app, user.id, FieldEntry(press.product.id, press.quantity),
+                   lambda text, markup: show(app, call, text, markup))
+    else:
         show(app, call, *payment_choice_screen(app, press.say, press.product, press.quantity, user))
 
 
@@ -210,6 +256,92 @@ def _record_acceptance(order, product_id: int) -> None:
                          detail=f"terms {catalogue.terms_digest(product)} of product {product_id}")
 
 
+# --- a manual product's fields, asked one by one -------------------------------------
+
+def _ask_field(app: App, user_id: int, entry: FieldEntry, post, retry: bool = False) -> None:
+    """Ask the next field of ``entry`` (``post(text, markup)`` shows the question)."""
+    product = catalogue.active_product(entry.product_id)
+    fields = buyer_fields.load(product.fields_spec) if product is not None else []
+    say = app.say(users.get(user_id))
+    position = len(entry.values)
+    app.prompts.ask(user_id, BUYER_FIELD, entry)
+    post(views.ask_field(say, fields[position].label, position + 1, len(fields), retry),
+         inline([[(say.plain("btn.cancel_fields"), encode("fcnl", entry.product_id))]]))
+
+
+def typed_field(app: App, message: types.Message, user: User) -> None:
+    """The answer to a field's question: kept if it fits the pattern, else asked again."""
+    say = app.say(user)
+    entry = app.prompts.subject(user.id, BUYER_FIELD)
+    product = catalogue.active_product(entry.product_id) if isinstance(entry, FieldEntry) else None
+    fields = buyer_fields.load(product.fields_spec) if product is not None else []
+    if product is None or not len(entry.values) < len(fields):
+        app.prompts.done(user.id)
+        app.sender.post_text(message.chat.id, say("shop.unavailable"))
+        return
+
+    def post(text: str, markup) -> None:
+        app.sender.post_text(message.chat.id, text, markup)
+    value = (message.text or "").strip()
+    if not fields[len(entry.values)].accepts(value):
+        _ask_field(app, user.id, entry, post, retry=True)
+        return
+    entry = FieldEntry(entry.product_id, entry.quantity, entry.values + (value,))
+    if len(entry.values) < len(fields):
+        _ask_field(app, user.id, entry, post)
+        return
+    app.prompts.done(user.id)
+    post(*payment_choice_screen(app, say, product, entry.quantity, users.get(user.id), entry.values))
+
+
+def cancel_fields(app: App, call: types.CallbackQuery, cb: Callback, user: User) -> None:
+    app.prompts.done(user.id)
+    product = catalogue.active_product(cb.int(0))
+    say = app.say(user)
+    if product is None:
+        show(app, call, *categories_screen(say, user))
+    else:
+        show(app, call, *card_screen(app, say, product, 1, user))
+
+
+# --- free items and restock alerts --------------------------------------------------------
+
+def claim_free(app: App, call: types.CallbackQuery, cb: Callback, user: User) -> None:
+    """🎁 Ambil gratis: one order per customer and product, however often it is pressed."""
+    say = app.say(user)
+    checkout = app.payments.claim_free(user, cb.int(0), call.message.chat.id)
+    if checkout.failure is CheckoutFailure.DUPLICATE:
+        app.sender.answer(call.id, say.plain("shop.free_claimed_before"), alert=True)
+    elif not checkout.ok:
+        app.sender.answer(call.id, say.plain("shop.unavailable"), alert=True)
+        show(app, call, *categories_screen(say, user))
+    else:
+        app.sender.answer(call.id, say.plain("shop.free_claimed"))
+        show(app, call, say("shop.free_claimed_screen", invoice=checkout.order.invoice_id), None)
+
+
+def notify_me(app: App, call: types.CallbackQuery, cb: Callback, user: User) -> None:
+    """🔔 Kabari saya on a sold-out product."""
+    say = app.say(user)
+    product = catalogue.active_product(cb.int(0))
+    if product is None:
+        app.sender.answer(call.id, say.plain("shop.unavailable"), alert=True)
+        show(app, call, *categories_screen(say, user))
+        return
+    if catalogue.is_sold_out(product):
+        restock.subscribe(user.id, product.id)
+        app.sender.answer(call.id, say.plain("shop.notify_subscribed"))
+    show(app, call, *card_screen(app, say, product, 1, user))
+
+
+def _fields_for(app: App, product_id: int, token: str) -> tuple[str, ...] | None:
+    """What the buyer typed for a manual product's fields before this summary (None: lost, ask again)."""
+    product = catalogue.active_product(product_id)
+    if product is None or product.kind != MANUAL_KIND or not buyer_fields.load(product.fields_spec):
+        return ()
+    return app.drafts.get(token)
+
+
 def pay(app: App, call: types.CallbackQuery, cb: Callback, user: User) -> None:
     say = app.say(user)
     method, product_id, quantity, nonce, quoted = cb.args[0], cb.int(1), cb.int(2), cb.args[3], cb.int(4)
@@ -217,8 +349,13 @@ def pay(app: App, call: types.CallbackQuery, cb: Callback, user: User) -> None:
         return
     token = checkout_token(user.id, nonce)
     chat_id = call.message.chat.id
+    fields = _fields_for(app, product_id, token)
+    if fields is None:
+        checkout = Checkout(failure=CheckoutFailure.FIELDS_INVALID)
+        tell_checkout_failure(app, say, call, checkout, product_id, quantity, user)
+        return
     if method == "b":
-        checkout = app.payments.pay_with_balance(user, product_id, quantity, token, chat_id, quoted)
+        checkout = app.payments.pay_with_balance(user, product_id, quantity, token, chat_id, quoted, list(fields))
         if not checkout.ok:
             tell_checkout_failure(app, say, call, checkout, product_id, quantity, user)
             return
@@ -227,7 +364,7 @@ def pay(app: App, call: types.CallbackQuery, cb: Callback, user: User) -> None:
         show(app, call, say("checkout.paid_with_balance_screen", invoice=checkout.order.invoice_id), None)
         return
     app.sender.answer(call.id, say.plain("checkout.creating_qr"))
-    checkout = app.payments.checkout_qris(user, product_id, quantity, token, chat_id, quoted)
+    checkout = app.payments.checkout_qris(user, product_id, quantity, token, chat_id, quoted, list(fields))
     if not checkout.ok:
         tell_checkout_failure(app, say, call, checkout, product_id, quantity, user)
         return
@@ -254,7 +391,12 @@ def tell_checkout_failure(app: App, say: Speaker, call: types.CallbackQuery, che
         app.sender.answer(call.id, views.stock_short(say, checkout.available), alert=True)
         product = catalogue.active_product(product_id)
         if product is not None:
-            show(app, call, *card_screen(say, product, max(1, min(quantity, checkout.available)), user))
+            show(app, call, *card_screen(app, say, product, max(1, min(quantity, checkout.available)), user))
+    elif failure is CheckoutFailure.FIELDS_INVALID:
+        app.sender.answer(call.id, say.plain("checkout.fields_again"), alert=True)
+        product = catalogue.active_product(product_id)
+        if product is not None:
+            show(app, call, *card_screen(app, say, product, 1, user))
     elif failure in (CheckoutFailure.GATEWAY_DOWN, CheckoutFailure.GATEWAY_ERROR):
         key = "checkout.gateway_down" if failure is CheckoutFailure.GATEWAY_DOWN else "checkout.gateway_error"
         show(app, call, say(key), back_to_product(say, product_id, quantity))

@@ -159,6 +159,11 @@ class Sender:
                           caption=caption, parse_mode="HTML" if caption else None,
                           reply_markup=markup)
 
+    def send_document_id(self, chat_id: int, file_id: str, caption: str | None = None) -> types.Message | None:
+        """Send a document Telegram already holds (one an admin uploaded) by its ``file_id``."""
+        return self._call("sendDocument", chat_id, self.bot.send_document, chat_id, file_id,
+                          caption=caption, parse_mode="HTML" if caption else None)
+
     def send_sticker(self, chat_id: int, sticker: str) -> types.Message | None:
         return self._call("sendSticker", chat_id, self.bot.send_sticker, chat_id, sticker)
 

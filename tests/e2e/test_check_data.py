@@ -29,7 +29,8 @@ def test_after_real_trading_every_check_is_ok(shop, telegram, pakasir):
     result = check_data(shop)
     assert result.returncode == 0, result.stdout
     assert [line.split()[1] for line in result.stdout.splitlines()] == [
-        "schema:", "ledger:", "stock:", "reservations:", "removals:", "settlement:", "refunds:", "expiry:"]
+        "schema:", "ledger:", "stock:", "reservations:", "removals:", "settlement:", "refunds:", "replacements:",
+        "fulfilment:", "expiry:"]
 
 
 @pytest.mark.breaks_invariants

@@ -58,7 +58,7 @@ def test_addproduct_takes_four_or_five_fields_and_a_description_with_pipes():
 
 @pytest.mark.parametrize("argument", [
     "", "Netflix", "Netflix | Streaming | 50000", " | Streaming | 50000 | 45000",
-    "Netflix |  | 50000 | 45000", "Netflix | Streaming | 0 | 45000", "Netflix | Streaming | 50000 | -1",
+    "Netflix |  | 50000 | 45000", "Netflix | Streaming | -5 | 45000", "Netflix | Streaming | 50000 | -1",
     "Netflix | Streaming | 50,5 | 45000", "Netflix | Streaming | lima puluh | 45000",
 ])
 def test_malformed_addproduct_is_refused_with_its_usage(argument):
@@ -80,11 +80,17 @@ def test_quoted_values_keep_text_that_looks_like_a_field():
 
 
 @pytest.mark.parametrize("text", [
-    "", "Netflix", "warna=merah", "name=A name=B", "price=0", "price=abc", 'name="tidak ditutup',
-    'name="a"b',
+    "", "Netflix", "warna=merah", "name=A name=B", "price=-1", "price=abc", 'name="tidak ditutup',
+    'name="a"b', "garansi=tujuh", "max_quantity=-2",
 ])
 def test_malformed_edits_are_refused(text):
     assert refused(parse_edit_pairs, text).command == "editproduct"
+
+
+def test_a_price_of_zero_is_a_free_item_for_the_catalogue_to_allow_or_refuse():
+    assert parse_edit_pairs("price=0 reseller=0 kind=Unlimited garansi=7 maks=3") == {
+        "customer_price": 0, "reseller_price": 0, "kind": "unlimited", "warranty_days": 7, "max_quantity": 3}
+    assert parse_add_product("Ebook | Buku | 0 | 0").customer_price == 0
 
 
 def test_editproduct_needs_a_numeric_id_first():

@@ -22,7 +22,9 @@ NASTY = "<b>Tom & Jerry</b> <script> 5 > 3 &amp; _under_ *star*"
 WHEN = datetime(2026, 11, 27, 9, 30)
 
 PRODUCT = SimpleNamespace(id=3, name=NASTY, category=NASTY, customer_price=50_000, reseller_price=45_000,
-                          stock_count=4, sold_count=2, is_active=False, name_en=NASTY)
+                          stock_count=4, sold_count=2, is_active=False, name_en=NASTY, kind="stock", warranty_days=7,
+                          max_quantity=1, content=NASTY, file_id="BQAC", file_name=NASTY)
+UNLIMITED = SimpleNamespace(**{**PRODUCT.__dict__, "kind": "unlimited", "warranty_days": 0, "max_quantity": 3})
 USER = SimpleNamespace(id=7001, name=NASTY, username="a_b", bank_id="USR001", is_reseller=True, account_balance=5,
                        is_banned=True, ban_reason=NASTY, blocked_bot=True, created_at=WHEN, email=NASTY,
                        whatsapp_number="+62 <8>")
@@ -33,6 +35,10 @@ ORDER = SimpleNamespace(id=1, invoice_id="TRX20261127ABC123", is_topup=False, is
 ITEM = SimpleNamespace(product_name=NASTY, product_id=3, quantity=2, price_per_unit=25_000)
 EVENT = SimpleNamespace(created_at=WHEN, action="payment.paid", detail=NASTY)
 REFUND_ENTRY = SimpleNamespace(delta=50_660, created_at=WHEN, balance_after=50_665)
+FULFILMENT = SimpleNamespace(state="rejected", created_at=WHEN, decided_at=WHEN, admin_id=900_001)
+CLAIM = SimpleNamespace(id=12, product_id=3, description=NASTY, created_at=WHEN, decided_at=WHEN, state="replaced",
+                        admin_id=900_001)
+FIELD = SimpleNamespace(label=NASTY, pattern=NASTY)
 STATS = {"total_users": 1, "total_transactions": 2, "active_orders": 3, "revenue_today": 4,
          "top_products": [{"id": 1, "name": NASTY, "sold": 9}]}
 
@@ -46,7 +52,12 @@ CALLS = [
     lambda: admin_views.product_switched(SAY, PRODUCT),
     lambda: admin_views.category_named(SAY, NASTY, NASTY),
     lambda: admin_views.category_named(SAY, NASTY, ""),
-    lambda: admin_views.product_list(SAY, [PRODUCT] * 3)[0],
+    lambda: admin_views.product_list(SAY, [PRODUCT, UNLIMITED] * 3)[0],
+    lambda: admin_views.goods_set(SAY, UNLIMITED),
+    lambda: admin_views.fields_set(SAY, PRODUCT, [FIELD, SimpleNamespace(label=NASTY, pattern=None)]),
+    lambda: admin_views.manual_card(SAY, ORDER, USER, [ITEM], [(NASTY, NASTY)], FULFILMENT, reminder=True),
+    lambda: admin_views.claim_card(SAY, CLAIM, ORDER, USER, [ITEM], NASTY, 25_000),
+    lambda: admin_views.decided_by(SAY, USER, USER.id, "completed", WHEN),
     lambda: admin_views.stock_counts(SAY, PRODUCT, StockCounts(1, 2, 3)),
     lambda: SAY("admin.stock.importing", count=100_000, id=PRODUCT.id, name=NASTY),
     lambda: admin_views.stock_imported(SAY, PRODUCT, ImportResult(1, 2, 3, 4), 5),
@@ -65,12 +76,15 @@ CALLS = [
     lambda: admin_views.refund_refused(SAY, "already", ORDER, REFUND_ENTRY),
     lambda: admin_views.refund_refused(SAY, "too_much", ORDER, None),
     lambda: admin_views.refund_done(SAY, SimpleNamespace(order=ORDER, amount=5, entry=REFUND_ENTRY), USER, True),
+    lambda: admin_views.order_detail(SAY, ORDER, USER, [ITEM], [EVENT], NASTY, REFUND_ENTRY, [(NASTY, NASTY)],
+                                     FULFILMENT)[0],
     lambda: admin_views.goods(SAY, [NASTY, NASTY]),
     lambda: SAY("admin.order.goods_caption", invoice=NASTY, count=2),
     lambda: admin_views.order_list(SAY, [ORDER], {1: NASTY})[0],
     lambda: SAY("admin.recheck.closed", invoice=NASTY, status=NASTY, gateway=NASTY),
     lambda: SAY("admin.order.not_a_mismatch", invoice=NASTY),
-    lambda: admin_views.stats(SAY, STATS),
+    lambda: admin_views.stats(SAY, STATS, [SimpleNamespace(product_id=3, name=NASTY, total=5, open=1, replaced=3,
+                                                            refunded=1)]),
     lambda: admin_views.maintenance_switched(SAY, True, False),
     lambda: SAY("admin.backup.caption", megabytes=admin_views.megabytes(3_000_000)),
     lambda: SAY("admin.backup.too_big", megabytes=admin_views.megabytes(60_000_000, 0), limit=50),

@@ -10,7 +10,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from peewee import TextField
+from peewee import IntegrityError, TextField
 from playhouse.migrate import SqliteMigrator
 from playhouse.migrate import migrate as run_operations
 
@@ -309,3 +309,38 @@ def test_users_of_an_upgraded_database_speak_indonesian_until_telegram_or_they_s
         assert database.execute_sql("SELECT COUNT(*) FROM category_name").fetchone() == (0,)
     finally:
         close_database()
+
+
+def test_existing_products_become_stock_and_a_free_item_fits_after_the_upgrade(v1_copy):
+    before = snapshot(v1_copy)
+    open_shop_database(v1_copy)
+    migrate(database)
+    try:
+        assert database.execute_sql("SELECT DISTINCT kind, warranty_days, max_quantity FROM product").fetchall() == [
+            ("stock", 0, 1)]
+        assert database.execute_sql("SELECT DISTINCT kind, warranty_days FROM order_item").fetchall() == [("stock", 0)]
+        database.execute_sql("UPDATE product SET reseller_price = 0, customer_price = 0 WHERE id = 1")
+        database.execute_sql('UPDATE "order" SET subtotal = 0, total_bill = 0 WHERE id = 1')
+        database.execute_sql("UPDATE order_item SET price_per_unit = 0 WHERE id = 1")
+        with pytest.raises(IntegrityError, match="CHECK"):
+            database.execute_sql("UPDATE product SET customer_price = -1 WHERE id = 1")
+        assert database.execute_sql("PRAGMA foreign_key_check").fetchall() == []
+    finally:
+        close_database()
+    after = snapshot(v1_copy)
+    assert after["stock_line"] == before["stock_line"] and after["ledger_entry"] == before["ledger_entry"]
+
+
+def test_schema_9_leaves_tables_already_in_its_shape_alone(tmp_path):
+    path = tmp_path / "quickcart.db"
+    open_shop_database(path)
+    migrate(database)
+    database.execute_sql("PRAGMA user_version = 8")  # today's tables, marked older (as bench/stock_admin.py does)
+    close_database()
+    before = schema_of(path)
+    open_shop_database(path)
+    try:
+        assert migrate(database) == 8 and current_version(database) == migrations.SCHEMA_VERSION
+    finally:
+        close_database()
+    assert schema_of(path) == before

@@ -26,15 +26,17 @@ def fake_order(**changes):
     return order
 
 
-ITEM = SimpleNamespace(product_name=NASTY, quantity=2, price_per_unit=25_000)
+ITEM = SimpleNamespace(product_name=NASTY, quantity=2, price_per_unit=25_000, kind="stock")
 USER = SimpleNamespace(name=NASTY, username=NASTY, id=1, bank_id=NASTY, is_reseller=True, account_balance=5,
                        email=NASTY, whatsapp_number=NASTY)
 # Descriptions and terms are stored as checked formatted text (quickcart.richtext).
 PRODUCT = SimpleNamespace(name=NASTY, description=richtext.escape(NASTY), terms=richtext.escape(NASTY), stock_count=3,
                           sold_count=1, name_en=NASTY, description_en=richtext.escape(NASTY),
-                          terms_en=richtext.escape(NASTY))
+                          terms_en=richtext.escape(NASTY), kind="stock", warranty_days=7)
 CATEGORY = SimpleNamespace(name=NASTY, name_en=NASTY, products=2)
 LONG_FORMATTED = "<b>Garansi</b> <i>30 hari</i> &amp; <a href=\"https://x.test/\">bantuan</a>. " * 60
+MANUAL_PRODUCT = SimpleNamespace(**{**PRODUCT.__dict__, "kind": "manual", "stock_count": 0, "warranty_days": 0})
+CLAIM = SimpleNamespace(id=12, state="refunded", refund_amount=25_000, reason=NASTY)
 TRANSACTION = SimpleNamespace(account=NASTY, order_id=NASTY, amount=5, status=NASTY)
 ENTRY = SimpleNamespace(delta=-5000, reason="purchase", created_at=MOMENT)
 
@@ -47,23 +49,36 @@ MESSAGES = {
     "help_text_custom": lambda say: views.help_text(say, NASTY, NASTY, 10, "Belanja di {shop}: {minutes} menit"),
     "account": lambda say: views.account(say, USER, 3, 150_000),
     "products_title": lambda say: views.products_title(say, CATEGORY, 0, 3),
-    "product_card": lambda say: views.product_card(say, PRODUCT, 50_000, 2, True),
+    "product_card": lambda say: views.product_card(say, PRODUCT, 50_000, 2, True, 3),
     "product_card_sold_out": lambda say: views.product_card(say, SimpleNamespace(**{**PRODUCT.__dict__,
                                                                                     "stock_count": 0}),
-                                                            50_000, 1, False),
+                                                            50_000, 1, False, 0, subscribed=True),
+    "product_card_manual": lambda say: views.product_card(say, MANUAL_PRODUCT, 0, 1, False, 1, [NASTY, NASTY]),
     "product_card_caption": lambda say: views.product_card(
         say, SimpleNamespace(**{**PRODUCT.__dict__, "description": LONG_FORMATTED, "terms": LONG_FORMATTED,
                                 "description_en": LONG_FORMATTED, "terms_en": LONG_FORMATTED}),
-        50_000, 1, False, limit=1024),
+        50_000, 1, False, 3, limit=1024),
     "terms": lambda say: views.terms(say, PRODUCT),
-    "choose_payment": lambda say: views.choose_payment(say, PRODUCT, Quote(25_000, 2, 50_000, 660), 10, False),
+    "choose_payment": lambda say: views.choose_payment(say, PRODUCT, Quote(25_000, 2, 50_000, 660), 10, False,
+                                                       [(NASTY, NASTY)]),
+    "ask_field": lambda say: views.ask_field(say, NASTY, 1, 2, retry=True),
     "qr_caption": lambda say: views.qr_caption(say, fake_order(), [ITEM]),
     "order_closed_caption": lambda say: views.order_closed_caption(say, fake_order(invoice_id=NASTY)),
     "purchase_success_inline": lambda say: views.purchase_success(say, fake_order(), [ITEM], NASTY + "\n" + NASTY),
     "purchase_success_file": lambda say: views.purchase_success(say, fake_order(payment_method=BALANCE), [ITEM],
                                                                 None),
+    "purchase_success_content": lambda say: views.purchase_success(say, fake_order(payment_method="free"), [ITEM],
+                                                                   "", [NASTY], 1),
+    "manual_paid": lambda say: views.manual_paid(say, fake_order(), [ITEM], [(NASTY, NASTY)]),
+    "manual_done": lambda say: views.manual_done(say, fake_order(), [ITEM], NASTY),
+    "manual_rejected": lambda say: views.manual_rejected(say, fake_order(), [ITEM], NASTY, 50_660, 5, []),
+    "claim_replaced": lambda say: views.claim_replaced(say, CLAIM, fake_order(), NASTY),
+    "claim_answered": lambda say: views.claim_answered(say, SimpleNamespace(**{**CLAIM.__dict__, "state": "rejected"}),
+                                                       fake_order(), 5),
+    "restock_alert": lambda say: views.restock_alert(say, PRODUCT),
     "late_payment_credited": lambda say: views.late_payment_credited(say, fake_order(invoice_id=NASTY), 7),
-    "order_detail": lambda say: views.order_detail(say, fake_order(), [ITEM]),
+    "order_detail": lambda say: views.order_detail(say, fake_order(), [ITEM], None, [(NASTY, NASTY)],
+                                                   SimpleNamespace(state="waiting"), [CLAIM]),
     "balance_screen": lambda say: views.balance_screen(say, 5, [ENTRY]),
     "notice_sale": lambda say: views.notice_sale(say, fake_order(), [ITEM], NASTY),
     "notice_mismatch": lambda say: views.notice_mismatch(say, fake_order(invoice_id=NASTY), NASTY, NASTY,
@@ -76,7 +91,8 @@ CAPTIONS = {"product_card_caption"}
 
 # Buttons and button-press answers: plain, shown as typed.
 PLAIN = {
-    "product_button": lambda say: views.product_button(say, PRODUCT, 50_000),
+    "product_button": lambda say: views.product_button(say, PRODUCT, 50_000, 3),
+    "product_button_free": lambda say: views.product_button(say, PRODUCT, 0, None),
     "category_button": lambda say: views.category_button(say, CATEGORY),
     "history_button": lambda say: views.history_button(say, fake_order(), NASTY),
     "order_summaries": lambda say: views.order_summaries(say, [fake_order()], {7: ITEM})[7],
@@ -136,7 +152,8 @@ def test_a_top_up_is_summarised_as_one_in_lists():
 
 ENGLISH_PRODUCT = SimpleNamespace(name="Netflix 1 Bulan", description="Akun sharing", name_en="Netflix 1 Month",
                                   description_en="Shared account", terms="Jangan ganti password",
-                                  terms_en="Do not change the password", stock_count=3, sold_count=1)
+                                  terms_en="Do not change the password", stock_count=3, sold_count=1, kind="stock",
+                                  warranty_days=0)
 UNTRANSLATED = SimpleNamespace(**{**ENGLISH_PRODUCT.__dict__, "name_en": "", "description_en": "", "terms_en": ""})
 ENGLISH_ITEM = SimpleNamespace(product_name="Netflix 1 Bulan", product_name_en="Netflix 1 Month", quantity=1,
                                price_per_unit=50_000)
@@ -144,18 +161,18 @@ ENGLISH_ITEM = SimpleNamespace(product_name="Netflix 1 Bulan", product_name_en="
 
 def test_english_readers_see_the_english_name_and_description_when_the_seller_gave_them():
     english, indonesian = speaker("en"), speaker("id")
-    card = views.product_card(english, ENGLISH_PRODUCT, 50_000, 1, False)
+    card = views.product_card(english, ENGLISH_PRODUCT, 50_000, 1, False, 3)
     assert "Netflix 1 Month" in card and "Shared account" in card and "Do not change the password" in card
     assert "Bulan" not in card and "Jangan" not in card
     assert "Do not change the password" in views.terms(english, ENGLISH_PRODUCT)
     assert "Jangan ganti password" in views.terms(indonesian, ENGLISH_PRODUCT)
-    assert "Jangan ganti password" in views.product_card(english, UNTRANSLATED, 50_000, 1, False)
+    assert "Jangan ganti password" in views.product_card(english, UNTRANSLATED, 50_000, 1, False, 3)
     no_terms = SimpleNamespace(**{**ENGLISH_PRODUCT.__dict__, "terms": ""})
-    assert "Do not change" not in views.product_card(english, no_terms, 50_000, 1, False), \
+    assert "Do not change" not in views.product_card(english, no_terms, 50_000, 1, False, 3), \
         "English terms translate the terms: none without them"
-    assert "Netflix 1 Bulan" in views.product_card(indonesian, ENGLISH_PRODUCT, 50_000, 1, False)
-    assert "Netflix 1 Bulan" in views.product_card(english, UNTRANSLATED, 50_000, 1, False)
-    assert "Netflix 1 Month" in views.product_button(english, ENGLISH_PRODUCT, 50_000)
+    assert "Netflix 1 Bulan" in views.product_card(indonesian, ENGLISH_PRODUCT, 50_000, 1, False, 3)
+    assert "Netflix 1 Bulan" in views.product_card(english, UNTRANSLATED, 50_000, 1, False, 3)
+    assert "Netflix 1 Month" in views.product_button(english, ENGLISH_PRODUCT, 50_000, 3)
     assert "Netflix 1 Month" in views.choose_payment(english, ENGLISH_PRODUCT, Quote(50_000, 1, 50_000, 660), 0, False)
 
 
@@ -182,3 +199,10 @@ def test_english_money_and_moments_follow_english_conventions_in_jakarta_time():
     assert english.moment(MOMENT) == "27 Nov 2026, 14:05 WIB"  # 07:05 UTC is 14:05 in Jakarta
     assert english.moment(datetime(2026, 3, 6, 20, 0), "date") == "7 Mar 2026"
     assert english("payment.qr_expires", expires=MOMENT).endswith("27 Nov 2026, 14:05 WIB")
+
+
+def test_a_line_to_claim_is_shown_as_typed_and_cut_to_fit_a_button():
+    say = speaker()
+    assert views.claim_line_button(say, 2, "a&b <c>") == say.plain("btn.claim_line", position=2, line="a&b <c>")
+    assert len(views.claim_line_button(say, 1, "x" * 500)) < 50
+    assert say.plain("delivery.unreadable_line")[:40] in views.claim_line_button(say, 1, None)
