@@ -222,6 +222,11 @@ class Pacer:
         with self._cond:
             return len(self._chats)
 
+    def waiting(self) -> int:
+        """Messages queued for a slot right now."""
+        with self._cond:
+            return len(self._waiting)
+
     # --- stepping the schedule by hand ----------------------------------------------------
 
     def submit(self, chat_id: int | None, priority: int = NORMAL) -> Ticket:

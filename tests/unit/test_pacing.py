@@ -10,6 +10,13 @@ import pytest
 from quickcart.telegram.pacing import BULK, NORMAL, URGENT, Pacer, PacingPolicy
 
 
+def wait_until(condition, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.001)
+
+
 class Clock:
     def __init__(self):
         self.now = 1000.0
@@ -190,9 +197,9 @@ def test_senders_block_and_go_in_priority_order():
         pass
     queued = [threading.Thread(target=send, args=(f"bulk{i}", BULK)) for i in range(2)]
     queued += [threading.Thread(target=send, args=(f"normal{i}", NORMAL)) for i in range(2)]
-    for thread in queued:
+    for waiting, thread in enumerate(queued, start=1):
         thread.start()
-        time.sleep(0.01)
+        wait_until(lambda waiting=waiting: pacer.waiting() == waiting)  # queued in this order
     urgent = threading.Thread(target=send, args=("qr", URGENT))
     urgent.start()
     for thread in queued + [urgent]:
