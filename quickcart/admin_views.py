@@ -23,6 +23,7 @@ from quickcart.models import (
     MANUAL,
     MANUAL_KIND,
     PAID,
+    PERCENT,
     REFUNDED,
     REJECTED,
     REPLACED,
@@ -310,6 +311,8 @@ def order_detail(say: Speaker, order, user, items, events, gateway: str, refund=
     lines += [say("admin.manual.field", label=label, value=value) for label, value in fields]
     if fulfilment is not None:
         lines.append(fulfilment_line(say, fulfilment))
+    if order.promo_id is not None:
+        lines.append(say("admin.order.promo", code=order.promo.code, discount=order.discount))
     lines.append(say("admin.order.amounts", subtotal=order.subtotal, fee=order.fee, total=order.total_bill,
                      method=method))
     if order.gateway_fee is not None:
@@ -469,8 +472,10 @@ def _day(day: date) -> datetime:
     return jakarta_day_bounds_utc(day)[0]
 
 
-def stats_overview(say: Speaker, figures: dict, claims=()) -> str:
-    return "\n".join([stats(say, figures, claims), "", say("admin.stats.periods_hint")])
+def stats_overview(say: Speaker, figures: dict, claims=(), referrers=()) -> str:
+    referred = top_referrers(say, referrers)
+    return "\n".join([stats(say, figures, claims), *([""] + referred if referred else []), "",
+                      say("admin.stats.periods_hint")])
 
 
 def period_title(say: Speaker, period: DayRange) -> str:
@@ -561,3 +566,69 @@ def broadcast_finished(say: Speaker, tally, seconds: float, stopped: bool = Fals
 def broadcast_refused(say: Speaker, reason: str) -> str:
     """Telegram refused the admin's own copy (its ``reason``): nobody got it."""
     return say("admin.broadcast.refused", reason=reason)
+
+
+# --- promo codes and referrals -------------------------------------------------------
+
+def _promo_off(say: Speaker, promo) -> str:
+    if promo.kind == PERCENT:
+        if promo.max_discount is not None:
+            return say("admin.promo.off_percent_max", percent=promo.value, maximum=promo.max_discount)
+        return say("admin.promo.off_percent", percent=promo.value)
+    return say("admin.promo.off_fixed", amount=promo.value)
+
+
+def _promo_conditions(say: Speaker, promo) -> str:
+    parts = []
+    if promo.min_spend:
+        parts.append(say("admin.promo.cond_min", amount=promo.min_spend))
+    if promo.product_id is not None:
+        parts.append(say("admin.promo.cond_product", id=promo.product_id, name=promo.product.name))
+    if promo.category is not None:
+        parts.append(say("admin.promo.cond_category", category=promo.category))
+    if promo.quota is not None:
+        parts.append(say("admin.promo.cond_quota", quota=promo.quota))
+    if promo.per_user is not None:
+        parts.append(say("admin.promo.cond_per_user", limit=promo.per_user))
+    if promo.starts_at is not None:
+        parts.append(say("admin.promo.cond_starts", when=promo.starts_at))
+    if promo.ends_at is not None:
+        parts.append(say("admin.promo.cond_ends", when=promo.ends_at))
+    if not promo.resellers:
+        parts.append(say("admin.promo.cond_no_resellers"))
+    return ", ".join(parts) or say("admin.promo.cond_none")
+
+
+def promo_lines(say: Speaker, promo) -> list[str]:
+    """A code as admins read it: on or off, what it takes off, its conditions."""
+    state = say("admin.promo.state_active" if promo.is_active else "admin.promo.state_inactive")
+    return [say("admin.promo.line", state=state, code=promo.code, off=_promo_off(say, promo)),
+            say("admin.promo.conditions", conditions=_promo_conditions(say, promo))]
+
+
+def promo_saved(say: Speaker, promo, added: bool) -> str:
+    head = say("admin.promo.added" if added else "admin.promo.edited", code=promo.code)
+    return "\n".join([head, *promo_lines(say, promo)])
+
+
+def promo_list(say: Speaker, figures) -> list[str]:
+    """/promos: every code with its uses (paid, and held by unpaid orders), discount given and revenue."""
+    if not figures:
+        return [say("admin.promo.list_empty")]
+    lines = [say("admin.promo.list_title", count=len(figures))]
+    for figure in figures:
+        lines += ["", *promo_lines(say, figure.promo),
+                  say("admin.promo.figures", used=figure.uses, held=figure.promo.held, discount=figure.discount,
+                      revenue=figure.revenue)]
+    return split_for_telegram(say, lines)
+
+
+def top_referrers(say: Speaker, standings) -> list[str]:
+    """/stats: who brought most, when anyone did."""
+    if not standings:
+        return []
+    lines = [say("admin.stats.top_referrers")]
+    lines += [say("admin.stats.top_referrer", rank=rank, user=user_label(say, standing.referrer),
+                  referred=standing.referred, earned=standing.earned)
+              for rank, standing in enumerate(standings, start=1)]
+    return lines

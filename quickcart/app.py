@@ -206,6 +206,7 @@ class QuickCart:
             return
         log.info("bot is @%s", me.username)
         self.gate.bot_username = me.username
+        self.app.bot.username = me.username
         self._set_command_menus()
 
     def _set_command_menus(self) -> None:

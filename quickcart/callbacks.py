@@ -36,6 +36,8 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "prod": ("int", "int"),                     # product id, quantity
     "buy": ("int", "int"),                      # product id, quantity
     "pay": ("method", "int", "int", "nonce", "amount"),  # q|b, product id, quantity, nonce, quoted subtotal
+    "payv": ("method", "int", "int", "nonce", "amount", "int"),  # the same, with a promo code's id
+    "promo": ("int", "int", "nonce"),           # product id, quantity, the summary's nonce: type a promo code
     "chk": ("int",),                            # order id: check payment
     "cnl": ("int",),                            # order id: cancel
     "hist": ("int",),                           # history page

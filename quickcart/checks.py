@@ -159,7 +159,7 @@ def data_findings() -> list[Finding]:
     claim; each manual order was completed or refunded at most once; no
     order is left pending long past its expiry.
     """
-    from quickcart import balance, stock
+    from quickcart import balance, referrals, stock
     from quickcart.db import database
     from quickcart.migrations import SCHEMA_VERSION, current_version
     from quickcart.models import (
@@ -234,6 +234,13 @@ def data_findings() -> list[Finding]:
                             if not wrong_refunds else f"{len(wrong_refunds)} refund(s) not for a paid purchase or "
                             f"over what was paid: {', '.join(str(i) for i in wrong_refunds[:10])}"))
     findings += [_replacements_finding(), _manual_decisions_finding()]
+    findings.append(_promos_finding())
+    wrong_referrals = referrals.books_drift()
+    findings.append(Finding(not wrong_referrals, "referrals",
+                            "every referral reward is for a paid purchase of a referred customer, credited once "
+                            "and reversed by its refund" if not wrong_referrals else
+                            f"{len(wrong_referrals)} order(s) whose referral reward does not add up: "
+                            f"{', '.join(wrong_referrals[:10])}"))
     overdue = [invoice for (invoice,) in Order.select(Order.invoice_id).where(
         (Order.status == PENDING) & (Order.payment_method == QRIS)
         & (Order.expires_at < utcnow() - OVERDUE_PENDING)).tuples()]
@@ -286,6 +293,23 @@ def _manual_decisions_finding() -> Finding:
         detail = (f"paid without a fulfilment: {missing[:5]}; decided twice: {twice[:5]}; "
                   f"rejected without their one refund: {unrefunded[:5]}")
     return Finding(not (missing or twice or unrefunded), "fulfilment", detail)
+def _promos_finding() -> Finding:
+    """Promo codes: each counter equals its orders, and each order's price is its items less its discount."""
+    from quickcart import promotions
+    from quickcart.models import PURCHASE, Order, OrderItem
+
+    drift = [f"{code}: {counter} {stored} != {counted} order(s)"
+             for code, counter, stored, counted in promotions.counter_drift()]
+    items = (OrderItem.select(OrderItem.order, fn.SUM(OrderItem.quantity * OrderItem.price_per_unit).alias("worth"))
+             .group_by(OrderItem.order))
+    mispriced = [invoice for (invoice,) in
+                 Order.select(Order.invoice_id).join(items, on=(items.c.order_id == Order.id))
+                 .where((Order.kind == PURCHASE) & (Order.promo.is_null(False) | (Order.discount != 0))
+                        & (Order.promo.is_null() | (Order.discount <= 0)
+                           | (Order.subtotal + Order.discount != items.c.worth))).tuples()]
+    drift += [f"{invoice}: price is not its items less its discount" for invoice in mispriced]
+    return Finding(not drift, "promos", "every code's uses equal its paid orders, its held uses its unpaid ones"
+                   if not drift else "; ".join(drift[:10]))
 
 
 def check_data(config: Config) -> int:

@@ -91,6 +91,16 @@ class ShopConfig:
     support_contact: str
     max_pending_orders: int
     manual_sla_minutes: int
+    # Referrals: a referrer earns this percent of each paid purchase subtotal of a customer they brought
+    # (0: no referral program), for that customer's first referral_days days and referral_orders paid
+    # purchases after joining, whichever ends first (0: no limit of that kind).
+    referral_percent: int = 0
+    referral_days: int = 0
+    referral_orders: int = 0
+
+    @property
+    def referrals_on(self) -> bool:
+        return self.referral_percent > 0
 
 
 @dataclass(frozen=True)
@@ -144,6 +154,9 @@ DEFAULTS: dict[str, dict[str, str | None]] = {
         "support_contact": "",
         "max_pending_orders": "2",
         "manual_sla_minutes": "30",
+        "referral_percent": "0",
+        "referral_days": "30",
+        "referral_orders": "0",
     },
     "logging": {
         "level": "INFO",
@@ -365,6 +378,9 @@ def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = No
         support_contact=read.get("shop", "support_contact", str),
         max_pending_orders=read.get("shop", "max_pending_orders", _int_between(1, 20)),
         manual_sla_minutes=read.get("shop", "manual_sla_minutes", _int_between(1, 10_080)),
+        referral_percent=read.get("shop", "referral_percent", _int_between(0, 100, "of percent")),
+        referral_days=read.get("shop", "referral_days", _int_between(0, 3650, "of days")),
+        referral_orders=read.get("shop", "referral_orders", _int_between(0, 1000, "of orders")),
     )
     if shop.topup_min is not None and shop.topup_max is not None and shop.topup_min > shop.topup_max:
         read.problem(f"shop.topup_min: must not exceed shop.topup_max ({shop.topup_max})")

@@ -27,7 +27,7 @@ LEDGER = "ledger"
 
 ORDER_COLUMNS = ("invoice", "created_wib", "paid_wib", "status", "kind", "payment_method", "user_id", "member_id",
                  "username", "customer_name", "product_id", "product_name", "quantity", "price_per_unit",
-                 "subtotal", "fee", "total_bill", "settlement", "refunded")
+                 "subtotal", "fee", "total_bill", "settlement", "refunded", "promo_code", "discount")
 LEDGER_COLUMNS = ("entry_id", "created_wib", "user_id", "member_id", "delta", "balance_after", "reason", "invoice",
                   "admin_id", "note")
 COLUMNS = {ORDERS: ORDER_COLUMNS, LEDGER: LEDGER_COLUMNS}
@@ -37,9 +37,9 @@ CHUNK_CHARS = 64 * 1024
 _ORDERS = (
     "SELECT o.invoice_id, datetime(o.created_at, '+7 hours'), datetime(o.paid_at, '+7 hours'), o.status, o.kind, "
     "o.payment_method, o.user_id, u.bank_id, u.username, u.name, i.product_id, i.product_name, i.quantity, "
-    "i.price_per_unit, o.subtotal, o.fee, o.total_bill, o.settlement, r.delta "
+    "i.price_per_unit, o.subtotal, o.fee, o.total_bill, o.settlement, r.delta, p.code, o.discount "
     'FROM "order" o JOIN "user" u ON u.id = o.user_id LEFT JOIN order_item i ON i.order_id = o.id '
-    "LEFT JOIN ledger_entry r ON r.order_id = o.id AND r.reason = 'refund'")
+    "LEFT JOIN ledger_entry r ON r.order_id = o.id AND r.reason = 'refund' LEFT JOIN promo p ON p.id = o.promo_id")
 _LEDGER = (
     "SELECT l.id, datetime(l.created_at, '+7 hours'), l.user_id, u.bank_id, l.delta, l.balance_after, l.reason, "
     'o.invoice_id, l.admin_id, l.note FROM ledger_entry l JOIN "user" u ON u.id = l.user_id '

@@ -333,6 +333,53 @@ def _product_kinds(db: SqliteDatabase) -> None:
         db.execute_sql(statement)
 
 
+# Frozen at the shape schema version 10 gives them.
+_PROMOTION_TABLES = (
+    'CREATE TABLE IF NOT EXISTS "promo" ("id" INTEGER NOT NULL PRIMARY KEY, "code" VARCHAR(32) NOT NULL, '
+    '"kind" VARCHAR(8) NOT NULL, "value" INTEGER NOT NULL, "min_spend" INTEGER NOT NULL, "max_discount" INTEGER, '
+    '"product_id" INTEGER, "category" VARCHAR(60), "quota" INTEGER, "per_user" INTEGER, "starts_at" DATETIME, '
+    '"ends_at" DATETIME, "resellers" INTEGER NOT NULL, "is_active" INTEGER NOT NULL, '
+    '"held" INTEGER NOT NULL CHECK (held >= 0), "used" INTEGER NOT NULL CHECK (used >= 0), '
+    '"created_at" DATETIME NOT NULL, "updated_at" DATETIME NOT NULL, '
+    'FOREIGN KEY ("product_id") REFERENCES "product" ("id") ON DELETE RESTRICT)',
+    'CREATE UNIQUE INDEX IF NOT EXISTS "promo_code" ON "promo" ("code")',
+    'CREATE INDEX IF NOT EXISTS "promo_product_id" ON "promo" ("product_id")',
+    'CREATE TABLE IF NOT EXISTS "referral_reward" ("id" INTEGER NOT NULL PRIMARY KEY, "order_id" INTEGER NOT NULL, '
+    '"referrer_id" INTEGER NOT NULL, "buyer_id" INTEGER NOT NULL, "amount" INTEGER NOT NULL CHECK (amount > 0), '
+    '"created_at" DATETIME NOT NULL, "reversed_at" DATETIME, "reversed_amount" INTEGER NOT NULL, '
+    'FOREIGN KEY ("order_id") REFERENCES "order" ("id") ON DELETE RESTRICT, '
+    'FOREIGN KEY ("referrer_id") REFERENCES "user" ("id") ON DELETE RESTRICT, '
+    'FOREIGN KEY ("buyer_id") REFERENCES "user" ("id") ON DELETE RESTRICT)',
+    'CREATE UNIQUE INDEX IF NOT EXISTS "referral_reward_order_id" ON "referral_reward" ("order_id")',
+    'CREATE INDEX IF NOT EXISTS "referral_reward_referrer_id" ON "referral_reward" ("referrer_id")',
+    'CREATE INDEX IF NOT EXISTS "referral_reward_buyer_id" ON "referral_reward" ("buyer_id")',
+    'CREATE INDEX IF NOT EXISTS "order_promo_id" ON "order" ("promo_id")',
+    'CREATE INDEX IF NOT EXISTS "user_referred_by_id" ON "user" ("referred_by_id")',
+)
+_ORDER_PROMO_COLUMNS = (
+    ("promo_id", 'INTEGER REFERENCES "promo" ("id") ON DELETE RESTRICT'),
+    ("discount", "INTEGER NOT NULL DEFAULT 0"),
+)
+_USER_REFERRAL_COLUMNS = (
+    ("referred_by_id", 'INTEGER REFERENCES "user" ("id") ON DELETE RESTRICT'),
+    ("referred_at", "DATETIME"),
+)
+
+
+def _promotions(db: SqliteDatabase) -> None:
+    """Promo codes and the orders that used them; who referred whom, their rewards, and the ledger reasons
+    for them (the ledger is rebuilt: SQLite cannot change its CHECK on reasons in place)."""
+    db.execute_sql(_PROMOTION_TABLES[0])
+    _add_columns(db, "order", _ORDER_PROMO_COLUMNS)
+    _add_columns(db, "user", _USER_REFERRAL_COLUMNS)
+    for statement in _PROMOTION_TABLES[1:]:
+        db.execute_sql(statement)
+    _rebuild_from_own_definition(db, "ledger_entry", {
+        "CHECK (reason IN ('topup', 'purchase', 'refund', 'late_credit', 'admin'))":
+            "CHECK (reason IN ('topup', 'purchase', 'refund', 'late_credit', 'admin', 'referral', 'referral_reverse'))",
+    })
+
+
 STEPS: list[Step] = [
     (1, "initial schema", _create_all),
     (2, "index the orders the background jobs look for", _index_orders_for_background_jobs),
@@ -345,6 +392,7 @@ STEPS: list[Step] = [
     (8, "customers write to admins; figures and exports by period", _contact_and_figures),
     (9, "product kinds, free items, buyer fields, manual fulfilment, warranty claims, restock alerts",
      _product_kinds),
+    (10, "promo codes and referrals", _promotions),
 ]
 
 SCHEMA_VERSION = STEPS[-1][0]

@@ -107,6 +107,9 @@ class User(BaseModel):
     # (Last, where schema step 7 added them.)
     language = CharField(max_length=8, default=DEFAULT_LANGUAGE, constraints=[SQL(f"DEFAULT '{DEFAULT_LANGUAGE}'")])
     language_chosen = BooleanField(default=False, constraints=[SQL("DEFAULT 0")])
+    # Who brought them (quickcart.referrals): set once, from a referral link, never changed. (Schema step 10.)
+    referred_by = ForeignKeyField("self", null=True, backref="referrals", on_delete="RESTRICT")
+    referred_at = DateTimeField(null=True)
 
     class Meta:
         indexes = ((("username",), False), (("created_at",), False))
@@ -171,12 +174,50 @@ class Product(BaseModel):
         return self.kind == STOCK
 
 
+# Promo.kind
+PERCENT = "percent"
+FIXED = "fixed"
+
+
+class Promo(BaseModel):
+    """A voucher code (:mod:`quickcart.promotions`): what it takes off, and when and for whom.
+
+    ``held`` and ``used`` count its orders: pending ones, and paid ones that
+    were delivered and not refunded. They move in the transactions that move
+    those orders; ``checks.data_findings`` recounts them.
+    """
+    id = AutoField()
+    code = CharField(max_length=32, unique=True)  # upper case; customers type it in any case
+    kind = CharField(max_length=8)  # percent | fixed
+    value = BigIntegerField()  # percent 1..100, or rupiah
+    min_spend = BigIntegerField(default=0)  # on the subtotal before the discount
+    max_discount = BigIntegerField(null=True)
+    product = ForeignKeyField(Product, null=True, backref="promos", on_delete="RESTRICT")
+    category = CharField(max_length=60, null=True)
+    quota = IntegerField(null=True)  # uses in all; none: no limit
+    per_user = IntegerField(null=True)
+    starts_at = DateTimeField(null=True)
+    ends_at = DateTimeField(null=True)  # the first moment it no longer applies
+    resellers = BooleanField(default=True)  # whether resellers may use it
+    is_active = BooleanField(default=True)
+    held = IntegerField(default=0, constraints=[Check("held >= 0")])
+    used = IntegerField(default=0, constraints=[Check("used >= 0")])
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+
+    @property
+    def taken(self) -> int:
+        """Uses that count against the quota: held by unpaid orders, or paid."""
+        return self.held + self.used
+
+
 class Order(BaseModel):
     id = AutoField()
     invoice_id = CharField(max_length=32, unique=True)
     user = ForeignKeyField(User, backref="orders", on_delete="RESTRICT")
     kind = CharField(max_length=16, constraints=[Check("kind IN ('purchase', 'topup')")])
-    subtotal = BigIntegerField(constraints=[Check("subtotal >= 0")])  # 0: a free item
+    # What the goods cost the buyer: their items' prices less the promo code's discount, if any (0: a free item).
+    subtotal = BigIntegerField(constraints=[Check("subtotal >= 0")])
     fee = BigIntegerField(default=0, constraints=[Check("fee >= 0")])
     # What we asked Pakasir for (subtotal + fee); webhooks and
     # transactiondetail carry this, and it is what they are matched against.
@@ -213,6 +254,10 @@ class Order(BaseModel):
     # (Last, where schema step 3 added them.)
     mismatch = TextField(null=True)
     mismatch_resolution = CharField(max_length=16, null=True)
+    # The promo code it was bought with, and what that took off its items' prices: kept as it was
+    # shown, whatever becomes of the code. (Last, where schema step 10 added them.)
+    promo = ForeignKeyField(Promo, null=True, backref="orders", on_delete="RESTRICT")
+    discount = BigIntegerField(default=0, constraints=[SQL("DEFAULT 0")])
 
     class Meta:
         indexes = (
@@ -312,7 +357,7 @@ class LedgerEntry(BaseModel):
     delta = BigIntegerField(constraints=[Check("delta <> 0")])
     balance_after = BigIntegerField(constraints=[Check("balance_after >= 0")])
     reason = CharField(max_length=16, constraints=[
-        Check("reason IN ('topup', 'purchase', 'refund', 'late_credit', 'admin')")])
+        Check("reason IN ('topup', 'purchase', 'refund', 'late_credit', 'admin', 'referral', 'referral_reverse')")])
     order = ForeignKeyField(Order, null=True, backref="ledger_entries", on_delete="RESTRICT")
     admin_id = BigIntegerField(null=True)
     note = TextField(default="")
@@ -324,6 +369,24 @@ class LedgerEntry(BaseModel):
             # One credit per top-up order and reason, whatever races.
             (("order", "reason"), True),
         )
+
+
+class ReferralReward(BaseModel):
+    """What a referrer earned from one paid purchase of a customer they brought (:mod:`quickcart.referrals`).
+
+    One per order (unique), credited with a ``referral`` ledger row in the
+    transaction that settles the order. A refund of the order takes it back
+    (a ``referral_reverse`` row) as far as the referrer's balance allows:
+    ``reversed_amount`` is what was taken back.
+    """
+    id = AutoField()
+    order = ForeignKeyField(Order, unique=True, backref="referral_rewards", on_delete="RESTRICT")
+    referrer = ForeignKeyField(User, backref="referral_rewards", on_delete="RESTRICT")
+    buyer = ForeignKeyField(User, backref="referral_purchases", on_delete="RESTRICT")
+    amount = BigIntegerField(constraints=[Check("amount > 0")])
+    created_at = DateTimeField(default=utcnow)
+    reversed_at = DateTimeField(null=True)
+    reversed_amount = BigIntegerField(default=0)
 
 
 class AuditLog(BaseModel):
@@ -467,8 +530,8 @@ class Setting(BaseModel):
     value = TextField()
 
 
-ALL_MODELS = (User, Product, Order, OrderItem, StockLine, LedgerEntry, AuditLog,
+ALL_MODELS = (User, Product, Promo, Order, OrderItem, StockLine, LedgerEntry, AuditLog,
               ProcessedUpdate, Setting, CategoryName, ContactMessage, BuyerFieldValue, ManualFulfilment,
-              WarrantyClaim, RestockSubscription)
+              WarrantyClaim, RestockSubscription, ReferralReward)
 
 __all__ = [model.__name__ for model in ALL_MODELS] + ["ALL_MODELS", "SQL"]

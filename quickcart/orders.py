@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from peewee import IntegrityError, fn
 
-from quickcart import audit, buyer_fields, catalogue, stock
+from quickcart import audit, buyer_fields, catalogue, promotions, stock
 from quickcart.db import immediate
 from quickcart.gateways.base import Payment
 from quickcart.models import (
@@ -34,6 +34,7 @@ from quickcart.models import (
     Order,
     OrderItem,
     Product,
+    Promo,
     User,
 )
 from quickcart.money import qris_fee
@@ -98,18 +99,29 @@ class Quote:
     """What a purchase costs: shown on the summary and charged at checkout, from this one place."""
     price: int  # per unit, for the buyer's tier
     quantity: int
-    subtotal: int
-    fee: int  # the QRIS fee (0 from the balance)
+    subtotal: int  # price × quantity
+    fee: int  # the QRIS fee, on what is charged for the goods (0 from the balance)
+    discount: int = 0  # what a promo code takes off the subtotal
+    promo: Promo | None = None
+
+    @property
+    def charged(self) -> int:
+        """What the goods cost the buyer: the order's subtotal, and what its pay buttons carry."""
+        return self.subtotal - self.discount
 
     @property
     def total(self) -> int:
-        return self.subtotal + self.fee
+        return self.charged + self.fee
 
 
-def quote(product: Product, user: User, quantity: int, fees: FeePolicy, method: str = QRIS) -> Quote:
+def quote(product: Product, user: User, quantity: int, fees: FeePolicy, method: str = QRIS,
+          promo: Promo | None = None) -> Quote:
+    """``promo`` is a code already checked for this purchase (:mod:`quickcart.promotions`)."""
     price = product.price_for(user)
     subtotal = price * quantity
-    return Quote(price, quantity, subtotal, fees.fee(subtotal) if method == QRIS and subtotal else 0)
+    discount = promotions.discount_for(promo, subtotal) if promo is not None else 0
+    charged = subtotal - discount
+    return Quote(price, quantity, subtotal, fees.fee(charged) if method == QRIS and charged else 0, discount, promo)
 
 
 def new_invoice_id() -> str:
@@ -156,7 +168,7 @@ def create_purchase(user: User, product_id: int, quantity: int, *, method: str, 
                     ttl_minutes: int, max_quantity: int, chat_id: int,
                     checkout_token: str | None = None, quoted_subtotal: int | None = None,
                     max_pending: int | None = None, minimum_amount: int = 1,
-                    fields: list[str] | None = None) -> Order:
+                    fields: list[str] | None = None, promo_id: int | None = None) -> Order:
     """Create a pending purchase and reserve its lines, atomically.
 
     By the product's kind: a ``stock`` product reserves its lines; an
@@ -165,9 +177,13 @@ def create_purchase(user: User, product_id: int, quantity: int, *, method: str, 
     against the product's fields (:class:`FieldsInvalid` if they no longer fit).
     A free item is claimed (:func:`claim_free`), never bought.
 
-    ``quoted_subtotal`` is what the customer was shown: when the price (or
-    their tier) changed since, :class:`PriceChanged` is raised and nothing
-    is made, so nobody pays a price they never saw. ``max_pending`` caps the
+    ``quoted_subtotal`` is what the customer was shown to pay for the goods
+    (after the discount of ``promo_id``'s code, if any): when the price,
+    their tier or the code's discount changed since, :class:`PriceChanged`
+    is raised and nothing is made, so nobody pays a price they never saw.
+    A code's use is held in this same transaction
+    (:func:`quickcart.promotions.claim`); one that no longer applies raises
+    :class:`~quickcart.promotions.PromoRefused`. ``max_pending`` caps the
     unpaid QRIS orders one customer may hold; ``minimum_amount`` is the
     smallest QRIS amount the gateway accepts. Also raises
     :class:`ProductUnavailable`, :class:`~quickcart.stock.StockShort`
@@ -185,9 +201,11 @@ def create_purchase(user: User, product_id: int, quantity: int, *, method: str, 
         if product.kind != STOCK and quantity > product.max_quantity:
             raise ProductUnavailable(f"quantity {quantity} above the product's {product.max_quantity}")
         user = User.get_by_id(user.id)  # the tier as it is now, not as the button saw it
-        cost = quote(product, user, quantity, fees, method)
-        if quoted_subtotal is not None and cost.subtotal != quoted_subtotal:
-            raise PriceChanged(cost.subtotal)
+        promo = (promotions.claim(promo_id, user, product, product.price_for(user) * quantity)
+                 if promo_id is not None else None)
+        cost = quote(product, user, quantity, fees, method, promo)
+        if quoted_subtotal is not None and cost.charged != quoted_subtotal:
+            raise PriceChanged(cost.charged)
         if cost.subtotal == 0:
             raise ProductUnavailable(f"product {product_id} is free: claimed, not bought")
         if method == QRIS and cost.total < minimum_amount:
@@ -196,9 +214,9 @@ def create_purchase(user: User, product_id: int, quantity: int, *, method: str, 
         if wanted and not buyer_fields.all_accepted(wanted, fields or []):
             raise FieldsInvalid(product.name)
         order = _create_order(
-            user=user.id, kind=PURCHASE, subtotal=cost.subtotal, fee=cost.fee, gateway_amount=cost.total,
+            user=user.id, kind=PURCHASE, subtotal=cost.charged, fee=cost.fee, gateway_amount=cost.total,
             total_bill=cost.total, payment_method=method, status=PENDING, chat_id=chat_id,
-            checkout_token=checkout_token,
+            checkout_token=checkout_token, promo=promo, discount=cost.discount,
             expires_at=utcnow() + timedelta(minutes=ttl_minutes) if method == QRIS else None)
         OrderItem.create(order=order, product=product, product_name=product.name,
                          product_name_en=product.name_en, quantity=quantity, price_per_unit=cost.price,
@@ -282,7 +300,7 @@ def set_qr_message(order: Order, message_id: int) -> None:
 
 
 def close(order: Order, status: str) -> bool:
-    """Expire or cancel a pending order and release its lines.
+    """Expire or cancel a pending order and release its lines (and its promo code's use).
 
     Returns False (and changes nothing) when the order was no longer
     pending, for example because it was paid a moment ago.
@@ -296,6 +314,7 @@ def close(order: Order, status: str) -> bool:
         if closed != 1:
             return False
         stock.release(order)
+        promotions.released(order)
     return True
 
 

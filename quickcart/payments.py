@@ -46,7 +46,7 @@ from datetime import timedelta
 from enum import Enum
 from typing import Protocol
 
-from quickcart import audit, balance, manual, orders, stock
+from quickcart import audit, balance, manual, orders, promotions, referrals, stock
 from quickcart.config import Config
 from quickcart.db import immediate
 from quickcart.gateways.base import (
@@ -121,6 +121,7 @@ class CheckoutFailure(Enum):
     BELOW_MINIMUM = "below_minimum"
     TOO_MANY_PENDING = "too_many_pending"
     FIELDS_INVALID = "fields_invalid"
+    PROMO_REFUSED = "promo_refused"
 
 
 @dataclass
@@ -131,6 +132,7 @@ class Checkout:
     balance: int = 0  # with INSUFFICIENT_BALANCE: what the user has
     needed: int = 0  # and what the purchase costs
     open_orders: tuple[Order, ...] = ()  # with TOO_MANY_PENDING
+    promo_refusal: promotions.PromoRefused | None = None  # with PROMO_REFUSED
 
     @property
     def ok(self) -> bool:
@@ -139,7 +141,7 @@ class Checkout:
 
 _REFUSALS = (orders.DuplicateCheckout, orders.ProductUnavailable, stock.StockShort,
              balance.InsufficientBalance, orders.PriceChanged, orders.BelowGatewayMinimum,
-             orders.TooManyPending, orders.FieldsInvalid)
+             orders.TooManyPending, orders.FieldsInvalid, promotions.PromoRefused)
 
 
 def _refused(refusal: Exception) -> Checkout:
@@ -159,6 +161,8 @@ def _refused(refusal: Exception) -> Checkout:
         return Checkout(failure=CheckoutFailure.TOO_MANY_PENDING, open_orders=tuple(refusal.open))
     if isinstance(refusal, orders.FieldsInvalid):
         return Checkout(failure=CheckoutFailure.FIELDS_INVALID)
+    if isinstance(refusal, promotions.PromoRefused):
+        return Checkout(failure=CheckoutFailure.PROMO_REFUSED, promo_refusal=refusal)
     return Checkout(failure=CheckoutFailure.UNAVAILABLE)
 
 
@@ -208,24 +212,28 @@ class PaymentService:
         return self._gateway.available()
 
     def checkout_qris(self, user: User, product_id: int, quantity: int, token: str,
-                      chat_id: int, quoted_subtotal: int | None = None, fields: list[str] | None = None) -> Checkout:
-        """Reserve the goods and open a QRIS payment for them (``fields``: a manual product's values)."""
+                      chat_id: int, quoted_subtotal: int | None = None, fields: list[str] | None = None,
+                      promo_id: int | None = None) -> Checkout:
+        """Reserve the goods (and the promo code's use) and open a QRIS payment for them (``fields``: a manual
+        product's values)."""
         if not self.gateway_ready():
             return Checkout(failure=CheckoutFailure.GATEWAY_DOWN)
         try:
-            order = self._create_purchase(user, product_id, quantity, QRIS, token, chat_id, quoted_subtotal, fields)
+            order = self._create_purchase(user, product_id, quantity, QRIS, token, chat_id, quoted_subtotal, fields,
+                                          promo_id)
         except _REFUSALS as refusal:
             return _refused(refusal)
         return self._open_gateway(order)
 
     def _create_purchase(self, user: User, product_id: int, quantity: int, method: str, token: str,
-                         chat_id: int, quoted_subtotal: int | None, fields: list[str] | None) -> Order:
+                         chat_id: int, quoted_subtotal: int | None, fields: list[str] | None,
+                         promo_id: int | None) -> Order:
         return orders.create_purchase(
             user, product_id, quantity, method=method, fees=self.fees,
             ttl_minutes=self._config.payment.qr_ttl_minutes,
             max_quantity=self._config.shop.max_quantity, chat_id=chat_id, checkout_token=token,
             quoted_subtotal=quoted_subtotal, max_pending=self._config.shop.max_pending_orders,
-            minimum_amount=self._gateway.minimum_amount, fields=fields)
+            minimum_amount=self._gateway.minimum_amount, fields=fields, promo_id=promo_id)
 
     def claim_free(self, user: User, product_id: int, chat_id: int) -> Checkout:
         """A free item: an order paid at 0, delivered like any other; a second claim is the first order."""
@@ -278,7 +286,7 @@ class PaymentService:
 
     def pay_with_balance(self, user: User, product_id: int, quantity: int, token: str,
                          chat_id: int, quoted_subtotal: int | None = None,
-                         fields: list[str] | None = None) -> Checkout:
+                         fields: list[str] | None = None, promo_id: int | None = None) -> Checkout:
         """Buy from the balance: debit, sell and mark paid in one transaction.
 
         ``quoted_subtotal`` is the price the customer saw on the summary; a
@@ -287,7 +295,7 @@ class PaymentService:
         try:
             with immediate():
                 order = self._create_purchase(user, product_id, quantity, BALANCE, token, chat_id,
-                                              quoted_subtotal, fields)
+                                              quoted_subtotal, fields, promo_id)
                 balance.apply(user.id, -order.subtotal, balance.PURCHASE, order=order,
                               note=order.invoice_id)
                 if not self._settle_locked(order, source="balance"):
@@ -401,11 +409,18 @@ class PaymentService:
         else:
             settlement = self._settle_goods(fresh)
             Order.update(settlement=settlement).where(Order.id == fresh.id).execute()
+            self._settle_promotions(fresh, was_pending=previous == PENDING, sold=settlement in promotions.SOLD)
         audit.record("payment.paid", subject=f"order:{fresh.invoice_id}",
                      before={"status": previous},
                      after={"status": PAID, "source": source, "late": previous != PENDING,
                             "settlement": settlement, "amount": fresh.gateway_amount})
         return True
+
+    def _settle_promotions(self, order: Order, was_pending: bool, sold: bool) -> None:
+        """A paid purchase's promo code use counts, and its buyer's referrer is rewarded (in the same transaction)."""
+        promotions.settled(order, was_pending, sold)
+        if sold:
+            referrals.reward(order, self._config.shop)
 
     def _settle_goods(self, order: Order) -> str:
         """Settle each item by its kind; a late stock order takes fresh lines or is credited.
@@ -544,6 +559,7 @@ class PaymentService:
         if claimed != 1:
             return False
         stock.release(fresh)
+        self._settle_promotions(fresh, was_pending=fresh.status == PENDING, sold=False)
         balance.apply(fresh.user_id, fresh.total_bill, balance.ADMIN, order=fresh, admin_id=admin_id,
                       note=note or speaker().plain("ledger.mismatch_credit_note", invoice=fresh.invoice_id))
         return True

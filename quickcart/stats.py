@@ -118,9 +118,10 @@ def period_figures(period: DayRange, top: int = TOP_PRODUCTS) -> PeriodFigures:
         waited += waited_days or 0
         waits += int(qris or 0)
     days = [DayFigures(day, *per_day.get(day, (0, 0))) for day in period.each_day()]
-    # Only purchases have items; both indexes cover what is read, so no order or item row is fetched.
+    # Only purchases have items, one each: what a product brought is its item's price less the order's
+    # promo discount.
     products = run(
-        'SELECT i.product_id, SUM(i.quantity), SUM(i.quantity * i.price_per_unit) FROM "order" o '
+        'SELECT i.product_id, SUM(i.quantity), SUM(i.quantity * i.price_per_unit - o.discount) FROM "order" o '
         "JOIN order_item i ON i.order_id = o.id WHERE o.status = ? AND o.paid_at >= ? AND o.paid_at < ? "
         "GROUP BY i.product_id ORDER BY 2 DESC, 3 DESC, 1", (PAID, start, end)).fetchall()
     names = dict(Product.select(Product.id, Product.name)

@@ -65,7 +65,8 @@ def _within_a_message(say: Speaker, text: str) -> str:
     return richtext.cut(text, MAX_TEXT, say.plain("shop.cut_mark"))
 
 
-def account(say: Speaker, user, orders_paid: int, spent: int) -> str:
+def account(say: Speaker, user, orders_paid: int, spent: int, referral: list[str] = ()) -> str:
+    """The profile; ``referral``: the referral block's lines (:func:`referral_block`), when referrals are on."""
     lines = [
         say("account.title"),
         say("account.name", name=user.name or "-"),
@@ -76,7 +77,21 @@ def account(say: Speaker, user, orders_paid: int, spent: int) -> str:
         say("account.balance", balance=user.account_balance),
         say("account.orders", count=orders_paid, spent=spent),
     ]
-    return "\n".join(lines + contacts(say, user))
+    return "\n".join(lines + contacts(say, user) + list(referral))
+
+
+def referral_block(say: Speaker, link: str | None, standing, shop) -> list[str]:
+    """Akun's referral lines: the link to share (when the bot's username is known), the terms, what it brought."""
+    lines = ["", say("account.referral_title")]
+    if link:
+        lines.append(say("account.referral_link", link=link))
+    lines.append(say("account.referral_terms", percent=shop.referral_percent))
+    if shop.referral_days:
+        lines.append(say("account.referral_days", days=shop.referral_days))
+    if shop.referral_orders:
+        lines.append(say("account.referral_orders", count=shop.referral_orders))
+    lines.append(say("account.referral_standing", count=standing.referred, earned=standing.earned))
+    return lines
 
 
 def contacts(say: Speaker, user) -> list[str]:
@@ -173,15 +188,22 @@ def stock_short(say: Speaker, available: int) -> str:
 def choose_payment(say: Speaker, product, cost, balance: int, balance_enough: bool,
                    fields: Iterable[tuple[str, str]] = ()) -> str:
     """The order summary: ``cost`` is the :class:`~quickcart.orders.Quote` the buttons will charge;
-    ``fields`` the (label, value) a manual product's buyer gave."""
+    ``fields`` the (label, value) a manual product's buyer gave.
+
+    Subtotal, the promo code's discount, the fee and the total, in that order.
+    """
     lines = [
         say("checkout.summary_title"),
         say("checkout.summary_item", name=shown(say, product, "name"), quantity=cost.quantity, price=cost.price),
         *field_lines(say, fields),
         say("checkout.summary_subtotal", subtotal=cost.subtotal),
+    ]
+    if cost.discount:
+        lines.append(say("checkout.summary_discount", code=cost.promo.code, discount=cost.discount))
+    lines += [
         "",
         say("checkout.summary_qris", total=cost.total, fee=cost.fee),
-        say("checkout.summary_balance", subtotal=cost.subtotal, balance=balance) if balance_enough
+        say("checkout.summary_balance", subtotal=cost.charged, balance=balance) if balance_enough
         else say("checkout.summary_balance_short", balance=balance),
         say("checkout.summary_choose"),
     ]
@@ -196,6 +218,32 @@ def ask_field(say: Speaker, label: str, position: int, count: int, retry: bool =
     """The question for one field of a manual product (again, after a value that did not fit)."""
     question = say("checkout.field_ask", label=label, position=position, count=count)
     return say("checkout.field_invalid", label=label) + "\n" + question if retry else question
+# promotions.Refusal values → why a code does not apply, as the customer reads it
+PROMO_REFUSALS = {
+    "unknown": "promo.why_unknown",
+    "not_started": "promo.why_not_started",
+    "ended": "promo.why_ended",
+    "min_spend": "promo.why_min_spend",
+    "product": "promo.why_product",
+    "category": "promo.why_category",
+    "resellers": "promo.why_resellers",
+    "used_up": "promo.why_used_up",
+    "per_user": "promo.why_per_user",
+    "nothing_off": "promo.why_nothing_off",
+}
+
+
+def promo_refusal(say: Speaker, refused, category=None, plain: bool = False) -> str:
+    """Why a code does not apply (``refused``: a :class:`~quickcart.promotions.PromoRefused`; ``category``: the
+    :class:`~quickcart.catalogue.Category` it is for, to name it in the reader's language)."""
+    promo = refused.promo
+    values = {"minimum": 0, "count": 0, "start": None, "category": "", "product": ""}
+    if promo is not None:
+        values.update(minimum=promo.min_spend, count=promo.per_user or 0, start=promo.starts_at,
+                      category=shown(say, category, "name") if category else promo.category or "",
+                      product=shown(say, promo.product, "name") if promo.product_id else "")
+    key = PROMO_REFUSALS[refused.why.value]
+    return say.plain(key, **values) if plain else say(key, **values)
 
 
 def qr_caption(say: Speaker, order, items) -> str:
@@ -204,8 +252,10 @@ def qr_caption(say: Speaker, order, items) -> str:
         lines.append(say("payment.qr_topup", amount=order.subtotal))
     lines += [say("payment.qr_item", name=shown(say, item, "product_name"), quantity=item.quantity,
                   price=item.price_per_unit) for item in items]
+    lines.append(say("payment.qr_subtotal", subtotal=order.subtotal + order.discount))
+    if order.discount:
+        lines.append(say("payment.qr_discount", code=order.promo.code, discount=order.discount))
     lines += [
-        say("payment.qr_subtotal", subtotal=order.subtotal),
         say("payment.qr_fee", fee=order.charged_fee),
         say("payment.qr_total", total=order.total_bill),
         say("payment.qr_expires", expires=order.expires_at),
@@ -341,6 +391,8 @@ def order_detail(say: Speaker, order, items, refund=None, fields: Iterable[tuple
     lines += [say("history.order_item", name=shown(say, item, "product_name"), quantity=item.quantity,
                   price=item.price_per_unit) for item in items]
     lines += field_lines(say, fields)
+    if order.promo_id is not None:
+        lines.append(say("history.order_promo", code=order.promo.code, discount=order.discount))
     if fulfilment is not None:
         lines.append(say(FULFILMENT_STATES[fulfilment.state]))
     lines += [say(CLAIM_STATES[claim.state], claim=claim.id) for claim in claims]

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from telebot import types
 
-from quickcart import buyer_fields, manual, orders, refunds, stock, users, views, warranty
+from quickcart import buyer_fields, manual, orders, referrals, refunds, stock, users, views, warranty
 from quickcart.callbacks import Callback, encode
 from quickcart.delivery import send_goods
 from quickcart.handlers.context import App, inline
@@ -175,7 +175,11 @@ def language_buttons(app: App, say: Speaker, where: str) -> list[list[tuple[str,
 
 def account_screen(app: App, say: Speaker, user: User) -> Screen:
     paid, spent = orders.purchase_totals(user)
-    return views.account(say, user, paid, spent), inline(language_buttons(app, say, ON_ACCOUNT))
+    referral = []
+    if app.config.shop.referrals_on:
+        link = referrals.link(app.bot.username, user) if app.bot.username else None
+        referral = views.referral_block(say, link, referrals.standing(user), app.config.shop)
+    return views.account(say, user, paid, spent, referral), inline(language_buttons(app, say, ON_ACCOUNT))
 
 
 def language_screen(app: App, say: Speaker) -> Screen:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from telebot import types
 
-from quickcart import admin_views, audit, backup, charts, exports, settings, stats, warranty
+from quickcart import admin_views, audit, backup, charts, exports, referrals, settings, stats, warranty
 from quickcart.admin_syntax import CommandText, UsageError, parse_no_arguments, parse_period, parse_switch
 from quickcart.broadcast import Broadcast
 from quickcart.delivery import plain_length
@@ -29,11 +29,13 @@ _BROADCAST_PREFIX = re.compile(r"^\s*/broadcast(?:@\w+)?\s*", re.IGNORECASE)
 
 
 def stats_command(app: App, message: types.Message, command: CommandText, admin: User) -> None:
-    """``/stats``: the overview (as ``GET /admin/stats``); ``/stats 30d``: a period's figures and their chart."""
+    """``/stats``: the overview (as ``GET /admin/stats``, and the top referrers); ``/stats 30d``: a period's
+    figures and their chart."""
     say = app.say(admin)
     period = parse_period("stats", command.argument, jakarta_today())
     if period is None:
-        reply(app, message, admin_views.stats_overview(say, stats.shop_stats(), warranty.claims_per_product()))
+        reply(app, message, admin_views.stats_overview(say, stats.shop_stats(), warranty.claims_per_product(),
+                                                       referrals.top()))
         return
     figures = stats.period_figures(period)
     text = admin_views.period_stats(say, figures)

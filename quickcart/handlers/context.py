@@ -45,8 +45,9 @@ class Prompts:
 
     ``about`` is what the question was about, when it was about something:
     the order a message to the admins is about (0 when not), which order an
-    admin's reply is for, the fields a buyer typed so far. A user's updates
-    are handled one at a time, so a handler reads and replaces it without a race.
+    admin's reply is for, the fields a buyer typed so far, the checkout a
+    promo code is for. A user's updates are handled one at a time, so a
+    handler reads and replaces it without a race.
     """
 
     def __init__(self, max_users: int = 10_000):
@@ -115,6 +116,10 @@ class Drafts:
         with self._lock:
             found = self._drafts.get(token)
             return found[0] if found and found[1] >= time.monotonic() else None
+@dataclass
+class BotProfile:
+    """What Telegram told us about the bot (``getMe`` at start-up): its username, for t.me links; None until known."""
+    username: str | None = None
 
 
 @dataclass(frozen=True)
@@ -136,6 +141,7 @@ class App:
     payment_checks: RateLimiter = field(default_factory=lambda: RateLimiter(PAYMENT_CHECKS_PER_MINUTE))
     confirmations: Confirmations = field(default_factory=Confirmations)  # admins' one-time confirm buttons
     accepted_terms: AcceptedTerms = field(default_factory=AcceptedTerms)  # checkouts that accepted a product's SNK
+    bot: BotProfile = field(default_factory=BotProfile)
 
     def is_admin(self, user_id: int) -> bool:
         return self.config.is_admin(user_id)

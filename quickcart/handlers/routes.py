@@ -17,6 +17,7 @@ from quickcart.handlers import (
     balance,
     contact,
     payment,
+    promo,
     shop,
     start,
 )
@@ -59,6 +60,8 @@ BUTTONS = {
     "buy": shop.buy,
     "agree": shop.agree,
     "pay": shop.pay,
+    "payv": shop.pay,
+    "promo": promo.ask_code,
     "chk": payment.check_status,
     "cnl": payment.cancel,
     "hist": account.history_page,
@@ -98,6 +101,7 @@ PROMPTS = {
     admin_aftercare.MANUAL_REPLY: admin_aftercare.typed_manual_reply,
     admin_aftercare.MANUAL_REASON: admin_aftercare.typed_manual_reason,
     admin_aftercare.CLAIM_REASON: admin_aftercare.typed_claim_reason,
+    promo.CODE: promo.typed_code,
 }
 # Prompts that take more than text: what else may answer them.
 PROMPT_MEDIA = {

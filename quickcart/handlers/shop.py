@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from telebot import types
 
-from quickcart import audit, buyer_fields, catalogue, orders, restock, users, views
+from quickcart import audit, buyer_fields, catalogue, orders, promotions, restock, users, views
 from quickcart.callbacks import Callback, encode, new_nonce
 from quickcart.handlers.context import App, inline
 from quickcart.handlers.screens import (
@@ -36,7 +36,7 @@ from quickcart.handlers.screens import (
     show,
 )
 from quickcart.i18n import Speaker
-from quickcart.models import MANUAL_KIND, STOCK, Product, User
+from quickcart.models import MANUAL_KIND, STOCK, Product, Promo, User
 from quickcart.payments import Checkout, CheckoutFailure
 from quickcart.telegram.sender import MAX_CAPTION, MAX_TEXT, TelegramError
 
@@ -112,26 +112,39 @@ def terms_screen(say: Speaker, product, quantity: int) -> Screen:
 
 
 def payment_choice_screen(app: App, say: Speaker, product, quantity: int, user: User,
-                          fields: tuple[str, ...] = ()) -> Screen:
+                          fields: tuple[str, ...] = (), promo: Promo | None = None, nonce: str | None = None,
+                          notice: str = "") -> Screen:
     """The order summary and the payment methods. Shown only once the product's terms (if any) were
-    accepted, so its buttons' nonce is recorded as having accepted them; ``fields``: what the buyer of a
-    manual product typed, kept for the buttons by their nonce."""
-    cost = orders.quote(product, user, quantity, app.payments.fees)
-    enough = user.account_balance >= cost.subtotal
-    nonce = new_nonce()
-    if product.terms:
-        app.accepted_terms.accept(user.id, nonce, product.id, catalogue.terms_digest(product))
+    accepted, so a new nonce for its buttons is recorded as having accepted them; ``fields``: what the buyer
+    of a manual product typed, kept for the buttons by their nonce. A summary shown again with a promo code
+    keeps its checkout's ``nonce`` (one checkout, one order, whichever summary is pressed) and the fields
+    kept for it. ``notice`` goes above it (why a code does not apply)."""
+    cost = orders.quote(product, user, quantity, app.payments.fees, promo=promo)
+    enough = user.account_balance >= cost.charged
+    if nonce is None:
+        nonce = new_nonce()
+        if product.terms:
+            app.accepted_terms.accept(user.id, nonce, product.id, catalogue.terms_digest(product))
+    elif not fields:
+        fields = app.drafts.get(checkout_token(user.id, nonce)) or ()
     if fields:
         app.drafts.keep(checkout_token(user.id, nonce), fields)  # the pay buttons name them by their nonce
-    # The buttons carry the subtotal shown here: a press pays exactly that or nothing.
-    methods = [(say.plain("btn.pay_qris"), encode("pay", "q", product.id, quantity, nonce, cost.subtotal))]
+
+    def pay_button(method: str) -> str:
+        # The buttons carry what the goods cost as shown here: a press pays exactly that or nothing.
+        if promo is None:
+            return encode("pay", method, product.id, quantity, nonce, cost.charged)
+        return encode("payv", method, product.id, quantity, nonce, cost.charged, promo.id)
+
+    methods = [(say.plain("btn.pay_qris"), pay_button("q"))]
     if enough:
-        methods.append((say.plain("btn.pay_balance"),
-                        encode("pay", "b", product.id, quantity, nonce, cost.subtotal)))
-    rows = [methods, [(say.plain("btn.back"), encode("prod", product.id, quantity))]]
+        methods.append((say.plain("btn.pay_balance"), pay_button("b")))
+    rows = [methods, [(say.plain("btn.promo"), encode("promo", product.id, quantity, nonce))],
+            [(say.plain("btn.back"), encode("prod", product.id, quantity))]]
     labels = [field.label for field in buyer_fields.load(product.fields_spec)]
     typed = list(zip(labels, fields, strict=False))
-    return views.choose_payment(say, product, cost, user.account_balance, enough, typed), inline(rows)
+    summary = views.choose_payment(say, product, cost, user.account_balance, enough, typed)
+    return "\n\n".join(part for part in (notice, summary) if part), inline(rows)
 
 
 # --- handlers --------------------------------------------------------------------
@@ -343,8 +356,10 @@ def _fields_for(app: App, product_id: int, token: str) -> tuple[str, ...] | None
 
 
 def pay(app: App, call: types.CallbackQuery, cb: Callback, user: User) -> None:
+    """QRIS or Saldo on a summary (``payv``: one with a promo code, whose id the button carries)."""
     say = app.say(user)
     method, product_id, quantity, nonce, quoted = cb.args[0], cb.int(1), cb.int(2), cb.args[3], cb.int(4)
+    promo_id = cb.int(5) if cb.action == "payv" else None
     if not _terms_accepted(app, call, user, product_id, quantity, nonce):
         return
     token = checkout_token(user.id, nonce)
@@ -355,18 +370,19 @@ def pay(app: App, call: types.CallbackQuery, cb: Callback, user: User) -> None:
         tell_checkout_failure(app, say, call, checkout, product_id, quantity, user)
         return
     if method == "b":
-        checkout = app.payments.pay_with_balance(user, product_id, quantity, token, chat_id, quoted, list(fields))
+        checkout = app.payments.pay_with_balance(user, product_id, quantity, token, chat_id, quoted, list(fields),
+                                                 promo_id)
         if not checkout.ok:
-            tell_checkout_failure(app, say, call, checkout, product_id, quantity, user)
+            tell_checkout_failure(app, say, call, checkout, product_id, quantity, user, promo_id)
             return
         _record_acceptance(checkout.order, product_id)
         app.sender.answer(call.id, say.plain("checkout.paid_with_balance"))
         show(app, call, say("checkout.paid_with_balance_screen", invoice=checkout.order.invoice_id), None)
         return
     app.sender.answer(call.id, say.plain("checkout.creating_qr"))
-    checkout = app.payments.checkout_qris(user, product_id, quantity, token, chat_id, quoted, list(fields))
+    checkout = app.payments.checkout_qris(user, product_id, quantity, token, chat_id, quoted, list(fields), promo_id)
     if not checkout.ok:
-        tell_checkout_failure(app, say, call, checkout, product_id, quantity, user)
+        tell_checkout_failure(app, say, call, checkout, product_id, quantity, user, promo_id)
         return
     _record_acceptance(checkout.order, product_id)
     if send_qr(app, say, chat_id, checkout.order):
@@ -378,8 +394,25 @@ def pay(app: App, call: types.CallbackQuery, cb: Callback, user: User) -> None:
         show(app, call, say("gate.error"), None)
 
 
+def promo_category(promo: Promo | None) -> catalogue.Category | None:
+    """The category a code is for, to name it in the reader's language."""
+    if promo is None or promo.category is None:
+        return None
+    return next((found for found in catalogue.categories() if found.name == promo.category), None)
+
+
+def usable_promo(promo_id: int | None, user: User, product, quantity: int) -> Promo | None:
+    """The code a summary had, if it still applies to this purchase (else it is shown without)."""
+    if promo_id is None:
+        return None
+    try:
+        return promotions.check_id(promo_id, user, product, quantity)
+    except promotions.PromoRefused:
+        return None
+
+
 def tell_checkout_failure(app: App, say: Speaker, call: types.CallbackQuery, checkout: Checkout,
-                          product_id: int, quantity: int, user: User) -> None:
+                          product_id: int, quantity: int, user: User, promo_id: int | None = None) -> None:
     """Why no order was made, and the screen to go on from."""
     failure = checkout.failure
     if failure is CheckoutFailure.DUPLICATE:
@@ -406,7 +439,17 @@ def tell_checkout_failure(app: App, say: Speaker, call: types.CallbackQuery, che
         app.sender.answer(call.id, refusal, alert=True)
         product = catalogue.active_product(product_id)
         if product is not None:
-            show(app, call, *payment_choice_screen(app, say, product, quantity, users.get(user.id)))
+            user = users.get(user.id)
+            promo = usable_promo(promo_id, user, product, quantity)
+            show(app, call, *payment_choice_screen(app, say, product, quantity, user, promo=promo))
+    elif failure is CheckoutFailure.PROMO_REFUSED:
+        # Said above the summary, not in an alert: the QRIS press was already answered ("creating the QR").
+        refused = checkout.promo_refusal
+        product = catalogue.active_product(product_id)
+        if product is not None:
+            notice = say("promo.refused", code=refused.promo.code if refused.promo else "",
+                         reason=views.promo_refusal(say, refused, promo_category(refused.promo)))
+            show(app, call, *payment_choice_screen(app, say, product, quantity, users.get(user.id), notice=notice))
     elif failure is CheckoutFailure.BELOW_MINIMUM:
         show(app, call, say("checkout.below_minimum", amount=checkout.needed, minimum=app.gateway.minimum_amount),
              back_to_product(say, product_id, quantity))

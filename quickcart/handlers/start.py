@@ -7,13 +7,20 @@ from __future__ import annotations
 
 from telebot import types
 
-from quickcart import storefront, views
+from quickcart import referrals, storefront, views
+from quickcart.admin_syntax import split_command
 from quickcart.handlers.context import App
 from quickcart.i18n import Speaker
 from quickcart.models import User
 
 
 def greet(app: App, message: types.Message, user: User) -> None:
+    """/start, also through a referral link (``/start ref_USR001``): a new customer is tied to whoever shared it."""
+    if app.config.shop.referrals_on:
+        command = split_command(message.text)
+        code = referrals.code_in_start(command.args) if command else None
+        if code is not None:
+            referrals.tie(user, code)
     say = app.say(user)
     sticker = app.config.telegram.welcome_sticker
     if sticker:

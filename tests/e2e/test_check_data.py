@@ -30,7 +30,7 @@ def test_after_real_trading_every_check_is_ok(shop, telegram, pakasir):
     assert result.returncode == 0, result.stdout
     assert [line.split()[1] for line in result.stdout.splitlines()] == [
         "schema:", "ledger:", "stock:", "reservations:", "removals:", "settlement:", "refunds:", "replacements:",
-        "fulfilment:", "expiry:"]
+        "fulfilment:", "promos:", "referrals:", "expiry:"]
 
 
 @pytest.mark.breaks_invariants

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from quickcart import catalogue
+from quickcart import catalogue, promotions
 from quickcart.models import CANCELLED, PAID, Order, User
 from quickcart.timeutil import utcnow
 from tests.e2e.conftest import ADMIN_ID
@@ -159,6 +159,51 @@ def test_the_whole_journey_reads_in_english_or_in_indonesian_with_no_word_of_the
         assert leftovers(telegram, customer, words, goods, invoices[words]) == {}, words.language
     statuses = {order.invoice_id: order.status for order in Order.select()}
     assert set(invoices[EN] + invoices[ID]) < set(statuses) and set(statuses.values()) == {PAID}, statuses
+
+
+def type_code(customer, summary, code: str, words: Words):
+    customer.press(summary, words.button("btn.promo"))
+    customer.wait_for_message(contains=words.fragment("promo.ask"))
+    customer.send_text(code)
+    return customer.wait_for_message(contains=words.says("checkout.summary_title"))
+
+
+def walk_with_a_code(telegram, pakasir, customer, words: Words, goods: Catalogue) -> list[str]:
+    """Akun with its referral link; a wrong promo code, then the right one; QRIS; the order in Riwayat."""
+    stream = goods.stream
+    start(customer, words)
+    customer.tap_keyboard(words.button("menu.account"))
+    profile = customer.wait_for_message(contains=words.says("account.title"))
+    assert words.says("account.referral_standing", count=0, earned=0) in profile.plain_text()
+    card = open_product(customer, shown(words, stream), category_of(words, stream), words)
+    summary = type_code(customer, choose_payment(customer, card, words), "SALAH", words)
+    assert summary.plain_text().startswith(words.says("promo.refused", code="SALAH",
+                                                      reason=words.says("promo.why_unknown")))
+    summary = type_code(customer, summary, "hemat", words)
+    assert words.says("checkout.summary_discount", code="HEMAT", discount=5_000) in summary.plain_text()
+    customer.press(summary, words.button("btn.pay_qris"))
+    invoice = invoice_of(customer.wait_for_message(lambda m: m.kind == "photo"), words)
+    pakasir.complete(invoice)
+    customer.wait_for_message(contains=words.says("delivery.title"))
+    customer.tap_keyboard(words.button("menu.history"))
+    listing = customer.wait_for_message(contains=words.says("history.title"))
+    customer.press(listing, listing.button_texts()[0])
+    customer.wait_for_message(contains=words.says("history.order_promo", code="HEMAT", discount=5_000))
+    return [invoice]
+
+
+def test_promo_codes_and_the_referral_link_read_in_each_customers_language(make_shop, telegram, pakasir):
+    shop = make_shop(overrides={"shop": {"referral_percent": 5, "referral_days": 30, "referral_orders": 3}})
+    goods = seed(shop)
+    promotions.add(ADMIN_ID, "HEMAT", "percent", 10, {"per_user": 1})
+    customers = {EN: telegram.user(9721, "Rina", language_code="en-GB"),
+                 ID: telegram.user(9722, "Sari", language_code="id")}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        walks = {words: pool.submit(walk_with_a_code, telegram, pakasir, customer, words, goods)
+                 for words, customer in customers.items()}
+        invoices = {words: walk_done.result(timeout=60) for words, walk_done in walks.items()}
+    for words, customer in customers.items():
+        assert leftovers(telegram, customer, words, goods, invoices[words] + ["SALAH", "HEMAT"]) == {}, words.language
 
 
 def test_indonesian_readers_see_the_products_as_the_seller_first_wrote_them(shop, telegram):

@@ -31,7 +31,15 @@ USER = SimpleNamespace(id=7001, name=NASTY, username="a_b", bank_id="USR001", is
 ORDER = SimpleNamespace(id=1, invoice_id="TRX20261127ABC123", is_topup=False, is_purchase=True, subtotal=50_000,
                         fee=660, total_bill=50_660, gateway_amount=50_660, gateway_fee=330, payment_method="qris",
                         status="paid", user_id=7001, created_at=WHEN, expires_at=WHEN, paid_at=WHEN, paid_late=True,
-                        closed_at=WHEN, settlement="credited", delivered_at=None, delivery_attempts=2)
+                        closed_at=WHEN, settlement="credited", delivered_at=None, delivery_attempts=2, promo_id=1,
+                        promo=SimpleNamespace(code=NASTY), discount=5_000)
+PROMO = SimpleNamespace(code="HEMAT10", kind="percent", value=10, max_discount=20_000, min_spend=50_000, product_id=3,
+                        product=PRODUCT, category=NASTY, quota=100, per_user=1, starts_at=WHEN, ends_at=WHEN,
+                        resellers=False, is_active=False, held=2)
+FIXED_PROMO = SimpleNamespace(code="POTONG5", kind="fixed", value=5_000, max_discount=None, min_spend=0,
+                              product_id=None, category=None, quota=None, per_user=None, starts_at=None, ends_at=None,
+                              resellers=True, is_active=True, held=0)
+STANDING = SimpleNamespace(referrer=USER, referred=4, earned=25_000)
 ITEM = SimpleNamespace(product_name=NASTY, product_id=3, quantity=2, price_per_unit=25_000)
 EVENT = SimpleNamespace(created_at=WHEN, action="payment.paid", detail=NASTY)
 REFUND_ENTRY = SimpleNamespace(delta=50_660, created_at=WHEN, balance_after=50_665)
@@ -104,6 +112,14 @@ CALLS = [
     lambda: SAY("admin.product.category_renamed", old=NASTY, new=NASTY, count=2),
     lambda: admin_views.storefront_texts(SAY, {"welcome": True, "help": False}),
     lambda: admin_views.storefront_text(SAY, "welcome", NASTY, True),
+    lambda: admin_views.promo_saved(SAY, PROMO, added=True),
+    lambda: admin_views.promo_saved(SAY, FIXED_PROMO, added=False),
+    lambda: admin_views.promo_list(SAY, [SimpleNamespace(promo=PROMO, uses=3, discount=15_000,
+                                                         revenue=135_000)] * 30)[0],
+    lambda: admin_views.promo_list(SAY, [])[0],
+    lambda: admin_views.stats_overview(SAY, STATS, referrers=[STANDING] * 5),
+    lambda: admin_views.usage(SAY, "addpromo", "admin.reason.promo_date", {"what": Term("admin.what.ends"),
+                                                                             "typed": NASTY}),
 ]
 
 

@@ -64,7 +64,7 @@ FAMILIES = {
 
 # What carries a key to be said later, and which argument the key is: the reason of a refusal,
 # a word inside one. (Term's key is said plain.)
-CARRIERS = {"UsageError": 1, "ProductError": 0, "Term": 0, "FormatError": 0}
+CARRIERS = {"UsageError": 1, "ProductError": 0, "PromoError": 0, "Term": 0, "FormatError": 0}
 # The functions that say a key a carrier brought; the key was read where the carrier was made.
 SAY_CARRIED_KEYS = {"quickcart/admin_views.py": {"reason"}}
 

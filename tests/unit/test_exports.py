@@ -6,7 +6,7 @@ import io
 import zipfile
 from datetime import date, datetime
 
-from quickcart import balance, catalogue, exports, refunds, stock, users
+from quickcart import balance, catalogue, exports, orders, promotions, refunds, stock, users
 from quickcart.models import Order, User
 from quickcart.timeutil import DayRange
 from tests.unit.helpers import make_user, paid_purchase
@@ -36,11 +36,23 @@ def test_orders_come_one_row_per_item_with_jakarta_times_and_refunds(db):
         "Netflix", "2", "50000", "100000")
     assert (row["status"], row["refunded"], row["member_id"]) == ("paid", "10000", User.get_by_id(7001).bank_id)
     assert row["customer_name"].startswith("'="), "a name a spreadsheet would run as a formula is quoted"
+    assert (row["promo_code"], row["discount"]) == ("", "0")
     assert len(read(exports.stream(exports.ORDERS, None))) == 2
 
     ledger = read(exports.stream(exports.LEDGER, None))
     assert [(r["reason"], r["delta"], r["invoice"], r["note"]) for r in ledger] == [
         ("refund", "10000", order.invoice_id, "akun mati")]
+
+
+def test_an_order_bought_with_a_promo_code_shows_the_code_and_its_discount(db):
+    product = catalogue.add_product(0, "Netflix", "Streaming", 50_000, 45_000, "")
+    stock.add_lines(product.id, ["a"])
+    promotions.add(1, "HEMAT10", "percent", 10, {})
+    order = orders.create_purchase(make_user(7004), product.id, 1, method="qris", fees=orders.FeePolicy(70, 310),
+                                   ttl_minutes=10, max_quantity=10, chat_id=7004, promo_id=1)
+    (row,) = read(exports.stream(exports.ORDERS, None))
+    assert (row["invoice"], row["subtotal"], row["promo_code"], row["discount"]) == (
+        order.invoice_id, "45000", "HEMAT10", "5000")
 
 
 def test_an_export_is_read_lazily_from_the_database(db):

@@ -344,3 +344,23 @@ def test_schema_9_leaves_tables_already_in_its_shape_alone(tmp_path):
     finally:
         close_database()
     assert schema_of(path) == before
+
+
+def test_schema_10_keeps_the_ledger_and_lets_it_hold_referral_rewards(v1_copy):
+    before = snapshot(v1_copy)["ledger_entry"]
+    open_shop_database(v1_copy)
+    try:
+        migrate(database)
+        from quickcart.models import LedgerEntry, Order, User
+        assert [tuple(row) for row in database.execute_sql(
+            f'SELECT {", ".join(columns(FIXTURE, "ledger_entry"))} FROM ledger_entry ORDER BY 1').fetchall()] == before
+        assert database.execute_sql('SELECT DISTINCT discount, promo_id FROM "order"').fetchall() == [(0, None)]
+        assert database.execute_sql('SELECT DISTINCT referred_by_id FROM "user"').fetchall() == [(None,)]
+        entry = LedgerEntry.select().first()
+        LedgerEntry.update(reason="referral").where(LedgerEntry.id == entry.id).execute()
+        with pytest.raises(Exception, match="CHECK"):
+            LedgerEntry.update(reason="bonus").where(LedgerEntry.id == entry.id).execute()
+        assert Order.select().where(Order.promo.is_null()).count() == Order.select().count()
+        assert User.select().where(User.referred_by.is_null(False)).count() == 0
+    finally:
+        close_database()

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from quickcart import richtext, views
+from quickcart import promotions, richtext, views
 from quickcart.i18n import Speaker, catalogue, speaker
 from quickcart.models import BALANCE, CREDITED, PAID, PURCHASE, QRIS, TOPUP
 from quickcart.orders import Quote
@@ -21,7 +21,7 @@ def fake_order(**changes):
     order = SimpleNamespace(id=7, invoice_id="TRX20261127ABC123", kind=PURCHASE, is_topup=False, subtotal=50_000,
                             charged_fee=660, total_bill=50_660, gateway_amount=50_660, payment_method=QRIS,
                             status=PAID, paid_late=True, settlement=CREDITED, is_credited=True, created_at=MOMENT,
-                            paid_at=MOMENT, expires_at=MOMENT)
+                            paid_at=MOMENT, expires_at=MOMENT, promo_id=None, promo=None, discount=0)
     order.__dict__.update(changes)
     return order
 
@@ -39,6 +39,11 @@ MANUAL_PRODUCT = SimpleNamespace(**{**PRODUCT.__dict__, "kind": "manual", "stock
 CLAIM = SimpleNamespace(id=12, state="refunded", refund_amount=25_000, reason=NASTY)
 TRANSACTION = SimpleNamespace(account=NASTY, order_id=NASTY, amount=5, status=NASTY)
 ENTRY = SimpleNamespace(delta=-5000, reason="purchase", created_at=MOMENT)
+PROMO = SimpleNamespace(code=NASTY, min_spend=50_000, per_user=2, starts_at=MOMENT, category=NASTY, product_id=3,
+                        product=PRODUCT)
+WITH_CODE = {"promo_id": 1, "promo": PROMO, "discount": 5_000}
+SHOP = SimpleNamespace(referral_percent=5, referral_days=30, referral_orders=3)
+STANDING = SimpleNamespace(referred=2, earned=12_500)
 
 # Messages (Telegram HTML): each shows NASTY somewhere, exactly as typed (but those in NAMELESS).
 MESSAGES = {
@@ -62,7 +67,13 @@ MESSAGES = {
     "choose_payment": lambda say: views.choose_payment(say, PRODUCT, Quote(25_000, 2, 50_000, 660), 10, False,
                                                        [(NASTY, NASTY)]),
     "ask_field": lambda say: views.ask_field(say, NASTY, 1, 2, retry=True),
+    "choose_payment_with_code": lambda say: views.choose_payment(
+        say, PRODUCT, Quote(25_000, 2, 50_000, 660, 5_000, PROMO), 10, True),
     "qr_caption": lambda say: views.qr_caption(say, fake_order(), [ITEM]),
+    "qr_caption_with_code": lambda say: views.qr_caption(say, fake_order(**WITH_CODE), [ITEM]),
+    "order_detail_with_code": lambda say: views.order_detail(say, fake_order(**WITH_CODE), [ITEM]),
+    "account_with_referrals": lambda say: views.account(say, USER, 3, 150_000, views.referral_block(
+        say, "https://t.me/toko_bot?start=ref_USR001", STANDING, SHOP)),
     "order_closed_caption": lambda say: views.order_closed_caption(say, fake_order(invoice_id=NASTY)),
     "purchase_success_inline": lambda say: views.purchase_success(say, fake_order(), [ITEM], NASTY + "\n" + NASTY),
     "purchase_success_file": lambda say: views.purchase_success(say, fake_order(payment_method=BALANCE), [ITEM],
@@ -85,6 +96,10 @@ MESSAGES = {
                                                          TRANSACTION),
     "notice_error": lambda say: views.notice_error(say, NASTY, 3),
 }
+for why in promotions.Refusal:
+    MESSAGES[f"promo_refusal_{why.value}"] = (
+        lambda say, why=why: say("promo.refused", code=NASTY,
+                                 reason=views.promo_refusal(say, promotions.PromoRefused(why, PROMO))))
 NAMELESS = {"balance_screen"}
 # Captions: Telegram refuses more than 1024 characters (as shown).
 CAPTIONS = {"product_card_caption"}
@@ -98,6 +113,10 @@ PLAIN = {
     "order_summaries": lambda say: views.order_summaries(say, [fake_order()], {7: ITEM})[7],
     "goods_lines": lambda say: "\n".join(views.goods_lines(say, [NASTY, None])),
     "buyer": lambda say: views.buyer(say, USER),
+    "promo_refusal_product": lambda say: views.promo_refusal(
+        say, promotions.PromoRefused(promotions.Refusal.PRODUCT, PROMO), plain=True),
+    "promo_refusal_category": lambda say: views.promo_refusal(
+        say, promotions.PromoRefused(promotions.Refusal.CATEGORY, PROMO), plain=True),
 }
 
 
