@@ -126,6 +126,11 @@ def uses_by(promo: Promo, user_id: int) -> int:
                                 & ((Order.status == PENDING) | _counted_orders())).count()
 
 
+def offered() -> bool:
+    """Whether any code could still apply (enabled, not ended): the summary offers its button only then."""
+    return Promo.select().where(Promo.is_active & (Promo.ends_at.is_null() | (Promo.ends_at > utcnow()))).exists()
+
+
 def check(code: str, user: User, product: Product, quantity: int) -> Promo:
     """The code for the summary, or :class:`PromoRefused` saying why not. Reads only; :func:`claim` decides."""
     return _usable(find(code), user, product, quantity)

@@ -139,8 +139,10 @@ def payment_choice_screen(app: App, say: Speaker, product, quantity: int, user: 
     methods = [(say.plain("btn.pay_qris"), pay_button("q"))]
     if enough:
         methods.append((say.plain("btn.pay_balance"), pay_button("b")))
-    rows = [methods, [(say.plain("btn.promo"), encode("promo", product.id, quantity, nonce))],
-            [(say.plain("btn.back"), encode("prod", product.id, quantity))]]
+    rows = [methods]
+    if promo is not None or promotions.offered():  # a shop with no codes does not ask for one
+        rows.append([(say.plain("btn.promo"), encode("promo", product.id, quantity, nonce))])
+    rows.append([(say.plain("btn.back"), encode("prod", product.id, quantity))])
     labels = [field.label for field in buyer_fields.load(product.fields_spec)]
     typed = list(zip(labels, fields, strict=False))
     summary = views.choose_payment(say, product, cost, user.account_balance, enough, typed)

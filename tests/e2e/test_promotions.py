@@ -267,6 +267,7 @@ def test_admins_edit_and_switch_off_codes_and_a_wrong_command_changes_nothing(sh
         "admin.reason.promo_date", what=admin_words.SAY.plain("admin.what.ends"), typed="31-12-2026"))
     assert Promo.select().count() == 0
     ask(admin, "/addpromo AKHIR | fixed | 5rb | per_user=1", admin_words.says("admin.promo.added", code="AKHIR"))
+    add_code("LAIN")  # another code still on: the summary keeps offering the button
     ask(admin, "/editpromo akhir value=7000 quota=3", admin_words.says("admin.promo.edited", code="AKHIR"))
     assert (Promo.get().value, Promo.get().quota) == (7_000, 3)
     ask(admin, "/disablepromo AKHIR", admin_words.says("admin.promo.disabled", code="AKHIR"))
@@ -276,3 +277,15 @@ def test_admins_edit_and_switch_off_codes_and_a_wrong_command_changes_nothing(sh
     summary = apply_code(omar, product.name, "akhir")
     assert summary.plain_text().startswith(says("promo.refused", code="AKHIR", reason=says("promo.why_unknown")))
     assert orders.quote(product, users.get(omar.id), 1, FEES).discount == 0
+
+
+def test_the_summary_offers_a_code_only_while_one_could_apply(shop, telegram):
+    product = shop.add_product(lines=LINES)
+    admin = start_admin(telegram)
+    rina = telegram.user(7904, "Rina")
+    start(rina)
+    assert button("btn.promo") not in choose_payment(rina, open_product(rina, product.name)).button_texts()
+    ask(admin, "/addpromo SEGERA | percent | 10", admin_words.says("admin.promo.added", code="SEGERA"))
+    assert button("btn.promo") in choose_payment(rina, open_product(rina, product.name)).button_texts()
+    Promo.update(ends_at=utcnow() - timedelta(minutes=1)).execute()
+    assert button("btn.promo") not in choose_payment(rina, open_product(rina, product.name)).button_texts()
