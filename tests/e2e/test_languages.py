@@ -138,7 +138,9 @@ def walk(shop, telegram, pakasir, customer, words: Words, shop_goods: Catalogue)
 def leftovers(telegram, customer, words: Words, goods: Catalogue, invoices: list[str]) -> dict[str, set[str]]:
     """What the customer saw that gives the other language away, by text."""
     others = INDONESIAN if words is EN else ENGLISH
-    besides = goods.content_for(words) + BRANDS + tuple(invoices) + (customer.first_name,)
+    # Invoice ids are random letters and digits ("TRX…7THE7J" holds "the"): every one of the customer's is taken out.
+    theirs = tuple(order.invoice_id for order in Order.select(Order.invoice_id).where(Order.user == customer.id))
+    besides = goods.content_for(words) + BRANDS + tuple(invoices) + theirs + (customer.first_name,)
     return {text: found for text in everything_seen(telegram, customer.id)
             if (found := giveaways(text, others, besides))}
 
