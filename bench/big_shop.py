@@ -29,8 +29,10 @@ import sys
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import psutil
+from checkout_and_payment import qr_breakdown
 from common import (
     ROOT,
     Harness,
@@ -58,6 +60,9 @@ from tests.words import button, fragment, says
 IMPORT_LINES = 1_000_000
 IMPORT_CUSTOMERS = 20
 THINK = (0.3, 0.7)  # seconds a browsing customer reads before pressing again
+# Seconds a buyer spends on each screen during the import. With none, the QR photo waits for the chat's
+# turn (Telegram's per-chat pace: a burst of 3, then about one message a second), not for the import.
+THINK_SCREEN = 1.0
 CUSTOMER_BASE = 4_000_000
 
 
@@ -81,7 +86,8 @@ def stock_import_by_document(report: Report, harness: Harness, profile: bool) ->
     product = catalogue.add_product(0, "Voucher Game 100K", "Voucher", 95_000, 93_000, "Kode voucher game")
     document = ("\n".join(import_lines("KEY", IMPORT_LINES)) + "\n").encode()
     journeys = [Journey(telegram.user(CUSTOMER_BASE + n, f"Pembeli {n}"),
-                        purchase_steps(FOCUS_PRODUCT, FOCUS_CATEGORY) + [pay_step(harness.pakasir)], start_at=0.5 + n)
+                        purchase_steps(FOCUS_PRODUCT, FOCUS_CATEGORY, think=THINK_SCREEN) + [pay_step(harness.pakasir)],
+                        start_at=0.5 + n)
                 for n in range(IMPORT_CUSTOMERS)]
     driver = threading.Thread(target=Driver(telegram).run, args=(journeys, 240), daemon=True)
     spy = Profile("stock-import-document", harness.pid, profile)
@@ -111,7 +117,12 @@ def stock_import_by_document(report: Report, harness: Harness, profile: bool) ->
                len(bought) == len(journeys),
                f"{len(during)} checked out before the import finished"
                + (f"; first error: {errors[0]}" if errors else ""))
-    report.add("stock import", "  their QRIS press → QR photo", summarize(qr))
+    report.add("stock import", "  their QRIS press → QR photo", summarize(qr),
+               note=f"{THINK_SCREEN:g} s on each screen, as a person reads it")
+    parts = qr_breakdown(harness, bought, records)
+    report.add("stock import", "    of which queued / checkout (order, Pakasir) / QR photo",
+               " · ".join(f"p50 {ms(percentile(parts[part], 50)):.0f} ms, p99 {ms(percentile(parts[part], 99)):.0f} ms"
+                          for part in ("queued", "checkout", "photo")) if parts["checkout"] else "no samples")
     report.add("stock import", "  their payment (webhook) → goods", summarize(paid))
     slowest = [max(lat for step in j.steps if (lat := step_latency(j, step.name, records)) is not None)
                for j in bought]
@@ -154,7 +165,7 @@ def browse(harness: Harness, user_id: int, category: str, results: dict[str, lis
         results["card"].append(press_and_time(user, listing, names[n % len(names)], fragment("shop.card_price")))
         time.sleep(rng.uniform(*THINK))
         results["listing"].append(press_and_time(user, listing, button("btn.back"),
-                                                 fragment("shop.products", category=category)))
+                                                 fragment("shop.products_paged", category=category, page=1)))
     user.tap_keyboard(button("menu.history"))
     history_title = fragment("history.title_paged")
     history = user.wait_for_message(contains=history_title, timeout=60)
@@ -210,14 +221,17 @@ def catalogue_end_to_end(report: Report, harness: Harness, profile: bool) -> Non
                bool(history) and percentile(history, 99) < 0.02, "customers with 40 orders (5 pages)")
 
 
-def catalogue_in_process(report: Report) -> None:
+def catalogue_in_process(report: Report, harness: Harness) -> None:
+    from quickcart.config import load_config
+
     rng = random.Random(5)
     say = speaker()
     customer = User.get_by_id(USER_BASE + 1)
+    shop = SimpleNamespace(config=load_config(harness.shop.config_path))  # all of the App a card screen reads
 
     def card() -> None:
         product = catalogue.active_product(rng.randrange(1, 1001))
-        card_screen(say, product, 1, customer)
+        card_screen(shop, say, product, 1, customer)
 
     def history() -> None:
         if rng.random() < 0.5:
@@ -246,7 +260,7 @@ def background_jobs(report: Report, harness: Harness) -> None:
     delivery = Delivery(None, None)
     gateway = build_gateway(config.payment)
     payments = PaymentService(config, gateway, PaymentNotices(AdminNotifier(None, ()), None, delivery,
-                                                              gateway.account, 0))
+                                                              gateway, 0))
     jobs = [("redeliver", "every 30 s", delivery.redeliver), ("poll_pending", "every 10 s", payments.poll_pending),
             ("expire_stale", "every 5 s", payments.expire_stale),
             ("release_orphans", "every 10 min", stock.release_orphans),
@@ -296,7 +310,7 @@ def run(report: Report, profile: bool = False, workdir: Path | None = None,
         stock_import_by_function(report)
         catalogue_end_to_end(report, harness, profile)
         rss_browse = harness.rss_mb()
-        catalogue_in_process(report)
+        catalogue_in_process(report, harness)
         background_jobs(report, harness)
         http_endpoints(report, harness)
         rss = harness.rss_mb()
