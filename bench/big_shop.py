@@ -140,8 +140,9 @@ def stock_import_by_function(report: Report) -> None:
     report.add("stock import", f"{IMPORT_LINES:,} lines by stock.add_lines", f"{took:.1f} s", "< 20 s",
                took < 20 and result.added == IMPORT_LINES,
                f"{result.added:,} added ({IMPORT_LINES / took:,.0f} lines/s), in this process with the shop "
-               f"running; {pauses:.0f} s of it are the pauses between batches ({stock.IMPORT_PAUSE_SECONDS} s "
-               f"× {IMPORT_LINES // stock.IMPORT_BATCH - 1})")
+               f"running; up to {pauses:.0f} s of it are the gaps left between batches for other writers "
+               f"({stock.IMPORT_PAUSE_SECONDS} s × {IMPORT_LINES // stock.IMPORT_BATCH - 1}), the next batch "
+               f"sealed meanwhile")
 
 
 def browse(harness: Harness, user_id: int, category: str, results: dict[str, list[float]]) -> None:

@@ -372,7 +372,7 @@ def _source_line(relative: str, text: str) -> str:
 
 _STATES = (  # (state, marker found anywhere in the stack), first match wins
     ("idle (long poll)", "Poller._poll_loop"),
-    ("pause between import batches", _source_line("quickcart/stock.py", "time.sleep(IMPORT_PAUSE_SECONDS)")),
+    ("pause between import batches", _source_line("quickcart/stock.py", "time.sleep(max(0.0, gap_ends")),
     ("pacing (waiting for Telegram's limits)", "Pacer.wait"),
     ("database", "_execute_cursor"),
     ("database", "peewee.py"),

@@ -22,6 +22,27 @@ def test_import_reports_added_duplicate_and_blank_counts(netflix):
     assert Product.get_by_id(netflix.id).stock_count == 3
 
 
+def test_an_import_in_batches_keeps_file_order_counts_duplicates_across_batches_and_restores_the_cache(
+        netflix, monkeypatch):
+    from quickcart.db import database
+    monkeypatch.setattr(stock, "IMPORT_PAUSE_SECONDS", 0.0)
+    cache = database.execute_sql("PRAGMA cache_size").fetchone()[0]
+    lines = [f"line-{n:03d}" for n in range(25)] + ["line-003", "", "line-024"]
+    result = stock.add_lines(netflix.id, lines, batch_size=7)
+    assert (result.added, result.duplicates, result.blank) == (25, 2, 1)
+    kept = [stock.line_text(line) for line in StockLine.select().where(StockLine.product == netflix.id)
+            .order_by(StockLine.id)]
+    assert kept == lines[:25], "sold oldest first: in the order of the file"
+    assert database.execute_sql("PRAGMA cache_size").fetchone()[0] == cache
+
+    def broken():
+        yield "line-100"
+        raise OSError("upload cut off")
+    with pytest.raises(OSError):
+        stock.add_lines(netflix.id, broken(), batch_size=1)
+    assert database.execute_sql("PRAGMA cache_size").fetchone()[0] == cache
+
+
 def test_a_line_the_product_ever_sold_is_refused_again(netflix):
     stock.add_lines(netflix.id, ["only-once@x:pw"])
     buyer = make_user(10)
