@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 MAX_LINE_CHARS = 4000
 # An import's batches: each touches thousands of pages of the (product, digest) index at random (keyed
 # hashes have no order), so fewer, larger batches write each page fewer times. 10,000 lines hold the
-# write lock ~150 ms; buyers checking out meanwhile get their QR p99 ~0.26 s (bench/big_shop.py).
+# write lock ~150 ms; buyers checking out meanwhile get their QR p99 0.26-0.35 s (bench/big_shop.py).
 IMPORT_BATCH = 10_000
 CLEAR_BATCH = 5_000
 IMPORT_PAUSE_SECONDS = 0.05
