@@ -111,7 +111,7 @@ def delivering_service(db, config, gateway, telegram, sender):
     """The payment service whose paid orders are really delivered, through the Telegram stand-in."""
     notifier = AdminNotifier(sender, ())
     delivery = Delivery(sender, notifier)
-    payments = PaymentService(config, gateway, PaymentNotices(notifier, sender, delivery, gateway.account, 5))
+    payments = PaymentService(config, gateway, PaymentNotices(notifier, sender, delivery, gateway, 5))
     payments.delivery = delivery
     yield payments
     payments.stop()
