@@ -25,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from quickcart import buyer_fields, orders, stock, views, warranty
+from quickcart.db import immediate
 from quickcart.i18n import Speaker, speaker_for
 from quickcart.logging_setup import correlation, current_correlation_id
 from quickcart.models import PAID, UNLIMITED, Order, OrderItem, Product, User
@@ -180,8 +181,12 @@ class Delivery:
             pass
 
     def _record_failure(self, order: Order, reason: str, counts: bool) -> None:
-        attempts = order.delivery_attempts + (1 if counts else 0)
-        Order.update(delivery_attempts=attempts, delivery_claimed_at=None).where(Order.id == order.id).execute()
+        # Counted on the row under the write lock: two attempts failing at once (the first delivery and a
+        # retry) count twice, and only one of them reaches MAX_ATTEMPTS and tells the admins.
+        with immediate():
+            attempts = Order.select(Order.delivery_attempts).where(Order.id == order.id).scalar() + (
+                1 if counts else 0)
+            Order.update(delivery_attempts=attempts, delivery_claimed_at=None).where(Order.id == order.id).execute()
         log.warning("order %s not delivered yet (%d refusals): %s", order.invoice_id, attempts, reason)
         if counts and attempts == MAX_ATTEMPTS:
             self._notifier.notify(lambda say: say("notice.delivery_failing", invoice=order.invoice_id,

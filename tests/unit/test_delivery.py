@@ -1,10 +1,10 @@
 """Delivery retries through any Telegram outage and gives up only on refusals."""
 from __future__ import annotations
 
-from quickcart import catalogue, stock
+from quickcart import catalogue, orders, stock
 from quickcart.delivery import MAX_ATTEMPTS, Delivery
 from quickcart.i18n import speaker
-from quickcart.models import Order
+from quickcart.models import QRIS, Order
 from quickcart.notices import PaymentNotices
 from quickcart.payments import PaymentService
 from quickcart.timeutil import utcnow
@@ -79,3 +79,22 @@ def test_a_delivery_given_up_on_is_told_to_each_admin_in_their_language(db, conf
     assert len(failing) == 1, notifier.notices
     assert failing[0](speaker("en")).startswith(opening(speaker("en")))
     assert failing[0](speaker("id")) != failing[0](speaker("en"))
+
+
+def test_two_attempts_refused_at_once_count_twice_and_tell_the_admins_once(db, sender):
+    notifier = RecordingNotifier()
+    delivery = Delivery(sender, notifier)
+    try:
+        user = make_user(31)
+        product = catalogue.add_product(1, "Produk 31", "Game", 10_000, 9_000)
+        stock.add_lines(product.id, ["code-31"])
+        order = orders.create_purchase(user, product.id, 1, method=QRIS, fees=orders.FeePolicy(70, 310),
+                                       ttl_minutes=10, max_quantity=10, chat_id=31)
+        Order.update(delivery_attempts=MAX_ATTEMPTS - 1).where(Order.id == order.id).execute()
+        stale = Order.get_by_id(order.id)  # what both attempts read before Telegram refused them
+        delivery._record_failure(stale, "Forbidden: bot was blocked by the user", counts=True)
+        delivery._record_failure(stale, "Forbidden: bot was blocked by the user", counts=True)
+    finally:
+        delivery.stop()
+    assert Order.get_by_id(order.id).delivery_attempts == MAX_ATTEMPTS + 1
+    assert len(notifier.notices) == 1
