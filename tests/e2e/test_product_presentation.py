@@ -128,7 +128,10 @@ def test_terms_must_be_accepted_before_the_qr(shop, telegram, pakasir):
     # A payment button forged without accepting the terms makes no order: the terms are shown instead.
     forged = customer.press_callback_data(card, encode("pay", "q", product.id, 1, "AAAAAAAA", 50_000))
     assert customer.wait_for_answer(forged).text == button("shop.terms_first")
+    shown = customer.wait_for_message(contains=fragment("shop.terms", name=product.name))  # the card became them
     assert Order.select().count() == 0
+    customer.press(shown, button("btn.back"))
+    card = customer.wait_for_message(contains=fragment("shop.card_price"))
 
     customer.press(card, button("btn.buy"))
     terms = customer.wait_for_message(contains=fragment("shop.terms", name=product.name))
