@@ -40,6 +40,7 @@ from customers import Driver, Journey, answer_times, pay_at_rate, pending_orders
 
 from quickcart import catalogue, stock
 from quickcart.models import Order
+from quickcart.sandbox.telegram_limits import DEFAULT_LIMITS, LIMIT_MODELS, LimitModel
 
 PRODUCT = "Netflix Premium 1 Bulan"
 CUSTOMER_BASE = 2_000_000
@@ -72,8 +73,8 @@ class RssSampler:
             self._stop.wait(self._every)
 
 
-def start_shop(report: Report, admin: bool = True) -> Harness:
-    harness = Harness("shop", admin=admin)
+def start_shop(report: Report, admin: bool = True, limits: LimitModel = DEFAULT_LIMITS) -> Harness:
+    harness = Harness("shop", admin=admin, limits=limits)
     harness.open_db()
     product = catalogue.add_product(0, PRODUCT, "Streaming", 50_000, 45_000, "Akun sharing 1 bulan")
     stock.add_lines(product.id, (f"email:pembeli{i}@mail.test password:Rahasia-{i:05d}" for i in range(5_000)))
@@ -195,8 +196,9 @@ def payments(report: Report, harness: Harness, profile: bool) -> None:
                f"{failures} failed")
 
 
-def run(report: Report, customers: int = 200, profile: bool = False, admin: bool = True) -> None:
-    harness = start_shop(report, admin)
+def run(report: Report, customers: int = 200, profile: bool = False, admin: bool = True,
+        limits: LimitModel = DEFAULT_LIMITS) -> None:
+    harness = start_shop(report, admin, limits)
     try:
         checkouts(report, harness, customers, profile)
         payments(report, harness, profile)
@@ -209,7 +211,9 @@ if __name__ == "__main__":
     parser.add_argument("--customers", type=int, default=200)
     parser.add_argument("--no-admin", action="store_true", help="no admin (so no sale notices), for diagnosis")
     parser.add_argument("--profile", action="store_true", help="py-spy the shop during checkout and payments")
+    parser.add_argument("--limits", choices=list(LIMIT_MODELS), default=DEFAULT_LIMITS.name,
+                        help="the Telegram stand-in's limit model")
     args = parser.parse_args()
     report = Report(bench_command("checkout_and_payment.py", *sys.argv[1:]))
-    run(report, args.customers, args.profile, admin=not args.no_admin)
+    run(report, args.customers, args.profile, admin=not args.no_admin, limits=LIMIT_MODELS[args.limits])
     print_report(report, "checkout and payment")

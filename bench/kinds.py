@@ -54,6 +54,7 @@ from customers import Driver, Journey, Step, answer_times, purchase_steps, step_
 from quickcart import buyer_fields, catalogue, migrations, stock, stock_key
 from quickcart.db import close_database, database, immediate, open_database
 from quickcart.i18n import speaker
+from quickcart.sandbox.telegram_limits import DEFAULT_LIMITS, LIMIT_MODELS, LimitModel
 from quickcart.timeutil import utcnow
 
 SAY = speaker()
@@ -128,8 +129,8 @@ def checkout(report: Report, harness: Harness, kind: str, customers: int, first_
                "p99 < 500 ms", len(got) == customers and p99 < 500, note)
 
 
-def checkouts(report: Report, customers: int) -> None:
-    harness = Harness("kinds-checkout")
+def checkouts(report: Report, customers: int, limits: LimitModel = DEFAULT_LIMITS) -> None:
+    harness = Harness("kinds-checkout", limits=limits)
     try:
         harness.open_db()
         seed_kinds()
@@ -228,8 +229,8 @@ def greeting_time(telegram, chat_id: int, since: float) -> float:
     return found[0].time
 
 
-def restock_alert(report: Report, subscribers: int) -> None:
-    harness = Harness("kinds-restock")
+def restock_alert(report: Report, subscribers: int, limits: LimitModel = DEFAULT_LIMITS) -> None:
+    harness = Harness("kinds-restock", limits=limits)
     try:
         harness.open_db()
         name, category = KINDS["stock"]
@@ -275,13 +276,13 @@ def restock_alert(report: Report, subscribers: int) -> None:
 
 
 def run(report: Report, customers: int = 200, subscribers: int = 10_000, orders: int = 500_000,
-        only: str | None = None) -> None:
+        only: str | None = None, limits: LimitModel = DEFAULT_LIMITS) -> None:
     if only in (None, "checkout"):
-        checkouts(report, customers)
+        checkouts(report, customers, limits)
     if only in (None, "upgrade"):
         upgrade(report, orders)
     if only in (None, "restock"):
-        restock_alert(report, subscribers)
+        restock_alert(report, subscribers, limits)
 
 
 if __name__ == "__main__":
@@ -290,7 +291,9 @@ if __name__ == "__main__":
     parser.add_argument("--subscribers", type=int, default=10_000)
     parser.add_argument("--orders", type=int, default=500_000, help="orders in the database the upgrade moves")
     parser.add_argument("--only", choices=("checkout", "upgrade", "restock"))
+    parser.add_argument("--limits", choices=list(LIMIT_MODELS), default=DEFAULT_LIMITS.name,
+                        help="the Telegram stand-in's limit model")
     args = parser.parse_args()
     report = Report(bench_command("kinds.py", *sys.argv[1:]))
-    run(report, args.customers, args.subscribers, args.orders, args.only)
+    run(report, args.customers, args.subscribers, args.orders, args.only, LIMIT_MODELS[args.limits])
     print_report(report, "product kinds")

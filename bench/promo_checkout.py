@@ -29,6 +29,7 @@ from customers import Driver, Journey, Step, answer_times, purchase_steps, step_
 
 from quickcart import promotions
 from quickcart.models import Order, Promo
+from quickcart.sandbox.telegram_limits import DEFAULT_LIMITS, LIMIT_MODELS, LimitModel
 from tests.words import button, fragment
 
 CODE = "HEMAT10"
@@ -85,8 +86,8 @@ def run_customers(report: Report, harness: Harness, customers: int, first_id: in
                    discounted == len(got_qr))
 
 
-def run(report: Report, customers: int = 200) -> None:
-    harness = start_shop(Report(""))
+def run(report: Report, customers: int = 200, limits: LimitModel = DEFAULT_LIMITS) -> None:
+    harness = start_shop(Report(""), limits=limits)
     try:
         promotions.add(0, CODE, "percent", 10, {"quota": customers * 10})
         run_customers(report, harness, customers, CUSTOMER_BASE, code=True)
@@ -104,7 +105,9 @@ def run(report: Report, customers: int = 200) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--customers", type=int, default=200)
+    parser.add_argument("--limits", choices=list(LIMIT_MODELS), default=DEFAULT_LIMITS.name,
+                        help="the Telegram stand-in's limit model")
     args = parser.parse_args()
     report = Report(bench_command("promo_checkout.py", *sys.argv[1:]))
-    run(report, args.customers)
+    run(report, args.customers, LIMIT_MODELS[args.limits])
     print_report(report, "checkout with a promo code")
