@@ -257,14 +257,7 @@ def edit_product(admin_id: int, product_id: int, changes: dict, minimum_price: i
 
 
 def set_active(admin_id: int, product_id: int, active: bool) -> Product:
-    with immediate():
-        product = live(product_id)
-        before = _snapshot(product)
-        Product.update(is_active=active, updated_at=utcnow()).where(Product.id == product_id).execute()
-        product = Product.get_by_id(product_id)
-        audit.record("product.enable" if active else "product.disable", actor_id=admin_id,
-                     subject=f"product:{product_id}", before=before, after=_snapshot(product))
-    return product
+    return _change(admin_id, product_id, "product.enable" if active else "product.disable", is_active=active)
 
 
 def name_category(admin_id: int, category: str, name_en: str) -> str:

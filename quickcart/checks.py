@@ -25,7 +25,7 @@ from telebot.apihelper import ApiTelegramException
 from quickcart.config import Config
 from quickcart.gateways import build_gateway
 from quickcart.gateways.base import GatewayRejected, GatewayUnavailable, TransactionNotFound
-from quickcart.money import format_rupiah
+from quickcart.money import format_rupiah, qris_fee
 from quickcart.telegram.transport import TelegramTransport
 
 
@@ -119,7 +119,7 @@ def explain_fees(config: Config) -> None:
     """The fee settings in plain words: basis points are easy to misread."""
     payment = config.payment
     example = 50_000
-    fee = example * payment.fee_percent_bp // 10_000 + payment.fee_flat
+    fee = qris_fee(example, payment.fee_percent_bp, payment.fee_flat)
     percent = f"{payment.fee_percent_bp / 100:g}%"
     print(f"info fees: customers pay {percent} + {format_rupiah(payment.fee_flat)} on top of each QRIS payment "
           f"(fee_percent_bp = {payment.fee_percent_bp} basis points = {percent}, fee_flat = {payment.fee_flat} "
@@ -272,7 +272,7 @@ def _replacements_finding() -> Finding:
 
 def _manual_decisions_finding() -> Finding:
     """Each paid manual order has one fulfilment, decided at most once; a rejection has its one refund."""
-    from quickcart import manual
+    from quickcart import balance, manual
     from quickcart.models import REJECTED, AuditLog, LedgerEntry, ManualFulfilment, Order
 
     missing = manual.paid_without_fulfilment()
@@ -281,7 +281,7 @@ def _manual_decisions_finding() -> Finding:
                  .group_by(AuditLog.subject).having(fn.COUNT(AuditLog.id) > 1).tuples())
     twice = [subject.removeprefix("order:") for subject, _ in decisions]
     refunds = (LedgerEntry.select(LedgerEntry.order, fn.SUM(LedgerEntry.delta).alias("paid_back"))
-               .where(LedgerEntry.reason == "refund").group_by(LedgerEntry.order))
+               .where(LedgerEntry.reason == balance.REFUND).group_by(LedgerEntry.order))
     unrefunded = [invoice for invoice, owed, paid_back in
                   ManualFulfilment.select(Order.invoice_id, ManualFulfilment.refund_amount, refunds.c.paid_back)
                   .join(Order, on=(ManualFulfilment.order == Order.id))

@@ -186,6 +186,12 @@ class PaymentNotices:
         self._lock = threading.Lock()
 
     def order_paid(self, order) -> None:
+        try:
+            self._tell_admins_paid(order)
+        finally:
+            self._delivery.deliver_async(order.id)  # whatever became of the admins' notices
+
+    def _tell_admins_paid(self, order) -> None:
         user = User.get_by_id(order.user_id)
         if order.is_topup:
             self._notifier.notify(lambda say: say("notice.topup", invoice=order.invoice_id, amount=order.subtotal,
@@ -198,12 +204,12 @@ class PaymentNotices:
             items = orders.items(order)
             self._notifier.notify(lambda say: views.notice_sale(say, order, items, views.buyer(say, user)))
             for item in items:
-                self._check_low_stock(Product.get_by_id(item.product_id))
+                if item.kind == STOCK:  # only stock runs low
+                    self._check_low_stock(Product.get_by_id(item.product_id))
         if order.paid_late:
             outcome = "notice.late_credited" if order.is_credited else "notice.late_delivered"
             self._notifier.notify(lambda say: say("notice.late", invoice=order.invoice_id,
                                                   outcome=say.plain(outcome)))
-        self._delivery.deliver_async(order.id)
 
     def _check_low_stock(self, product) -> None:
         if product.kind != STOCK:

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
-from peewee import fn
+from peewee import JOIN, fn
 
 from quickcart import audit, refunds
 from quickcart.balance import REFUND
@@ -309,7 +309,8 @@ def figures() -> list[PromoFigures]:
     counted = {promo_id: (uses, discount, revenue) for promo_id, uses, discount, revenue in
                Order.select(Order.promo, fn.COUNT(Order.id), fn.SUM(Order.discount), fn.SUM(Order.subtotal))
                .where(Order.promo.is_null(False) & _counted_orders()).group_by(Order.promo).tuples()}
-    promos = Promo.select().order_by(Promo.is_active.desc(), Promo.id.desc())
+    promos = (Promo.select(Promo, Product).join(Product, JOIN.LEFT_OUTER)  # the product each is for, in one query
+              .order_by(Promo.is_active.desc(), Promo.id.desc()))
     return [PromoFigures(promo, *(int(figure or 0) for figure in counted.get(promo.id, (0, 0, 0))))
             for promo in promos]
 

@@ -242,6 +242,8 @@ def sell_replacement(product_id: int) -> int:
 
 def line_texts(line_ids: list[int]) -> dict[int, str | None]:
     """The text of each of these lines (None when it cannot be opened), for a buyer's own lines."""
+    if not line_ids:
+        return {}
     key = stock_key.current()
     texts: dict[int, str | None] = {}
     for line_id, product_id, sealed in (StockLine.select(StockLine.id, StockLine.product, StockLine.sealed)

@@ -39,6 +39,7 @@ from quickcart.handlers import (
 from quickcart.handlers.admin_reply import reply
 from quickcart.handlers.context import App
 from quickcart.models import User
+from quickcart.promotions import PromoError
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ def run(app: App, message: types.Message, command: CommandText, handler: Handler
         handler(app, message, command, admin)
     except UsageError as refused:
         reply(app, message, admin_views.usage(app.say(admin), refused.command, refused.reason, refused.values))
-    except ProductError as refused:  # a product edit that breaks a rule: answered like a malformed one
+    except (ProductError, PromoError) as refused:  # an edit that breaks a rule: answered like a malformed one
         reply(app, message, admin_views.usage(app.say(admin), command.name, refused.key, refused.values))
 
 

@@ -12,6 +12,8 @@ Tolak asks for the reason. ``/claims`` shows the open claims' cards again.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from telebot import types
 
 from quickcart import admin_cards, admin_views, manual, refunds, stock, users, warranty
@@ -157,28 +159,31 @@ def _claim_decided(app: App, call: types.CallbackQuery, user: User, decision: wa
     app.decisions.tell_claim_async(decision.claim.id)
 
 
-def claim_replace(app: App, call: types.CallbackQuery, cb: Callback, user: User) -> None:
-    """Ganti: a fresh line of the same product goes to the buyer."""
+# Why Ganti or Refund could not be done, by the decision (one refund per order: a second is refused).
+_CANNOT = {"replace": "admin.claim.no_stock", "refund": "admin.claim.refunded_before"}
+
+
+def _decide(app: App, call: types.CallbackQuery, cb: Callback, user: User, decision: str,
+            decide: Callable[[int, int], warranty.Decision], refused: type[Exception]) -> None:
+    """Ganti or Refund on an open claim: ``decide`` it, or tell the admin why it could not be done."""
     if not _admin(app, call, user) or _open_claim(app, call, user, cb.int(0)) is None:
         return
     try:
-        decision = warranty.replace(user.id, cb.int(0))
-    except stock.StockShort:
-        app.sender.answer(call.id, app.say(user).plain("admin.claim.no_stock"), alert=True)
+        outcome = decide(user.id, cb.int(0))
+    except refused:
+        app.sender.answer(call.id, app.say(user).plain(_CANNOT[decision]), alert=True)
         return
-    _claim_decided(app, call, user, decision)
+    _claim_decided(app, call, user, outcome)
+
+
+def claim_replace(app: App, call: types.CallbackQuery, cb: Callback, user: User) -> None:
+    """Ganti: a fresh line of the same product goes to the buyer."""
+    _decide(app, call, cb, user, "replace", warranty.replace, stock.StockShort)
 
 
 def claim_refund(app: App, call: types.CallbackQuery, cb: Callback, user: User) -> None:
-    """Refund: the unit price goes to the buyer's balance (one refund per order: a second is refused)."""
-    if not _admin(app, call, user) or _open_claim(app, call, user, cb.int(0)) is None:
-        return
-    try:
-        decision = warranty.refund(user.id, cb.int(0))
-    except refunds.RefundRefused:
-        app.sender.answer(call.id, app.say(user).plain("admin.claim.refunded_before"), alert=True)
-        return
-    _claim_decided(app, call, user, decision)
+    """Refund: the unit price goes to the buyer's balance."""
+    _decide(app, call, cb, user, "refund", warranty.refund, refunds.RefundRefused)
 
 
 def claim_reject(app: App, call: types.CallbackQuery, cb: Callback, user: User) -> None:

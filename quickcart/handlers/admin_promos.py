@@ -1,4 +1,8 @@
-"""Admins run promo codes: /addpromo, /promos (with what each did), /editpromo, /disablepromo."""
+"""Admins run promo codes: /addpromo, /promos (with what each did), /editpromo, /disablepromo.
+
+A code that breaks a rule (:class:`quickcart.promotions.PromoError`) is answered by
+:func:`quickcart.handlers.admin.run` like a malformed command: why, the syntax, an example.
+"""
 from __future__ import annotations
 
 from telebot import types
@@ -11,19 +15,9 @@ from quickcart.models import User
 from quickcart.promo_syntax import parse_add_promo, parse_edit_promo, parse_promo_code
 
 
-def _refused(app: App, message: types.Message, command: CommandText, admin: User,
-             refused: promotions.PromoError) -> None:
-    """A code that breaks a rule is answered like a malformed command: why, the syntax, an example."""
-    reply(app, message, admin_views.usage(app.say(admin), command.name, refused.key, refused.values))
-
-
 def add_promo(app: App, message: types.Message, command: CommandText, admin: User) -> None:
     wanted = parse_add_promo(command.argument)
-    try:
-        promo = promotions.add(admin.id, wanted.code, wanted.kind, wanted.value, wanted.options)
-    except promotions.PromoError as refused:
-        _refused(app, message, command, admin, refused)
-        return
+    promo = promotions.add(admin.id, wanted.code, wanted.kind, wanted.value, wanted.options)
     reply(app, message, admin_views.promo_saved(app.say(admin), promo, added=True))
 
 
@@ -34,19 +28,11 @@ def promos(app: App, message: types.Message, command: CommandText, admin: User) 
 
 def edit_promo(app: App, message: types.Message, command: CommandText, admin: User) -> None:
     code, changes = parse_edit_promo(command.argument)
-    try:
-        promo = promotions.edit(admin.id, code, changes)
-    except promotions.PromoError as refused:
-        _refused(app, message, command, admin, refused)
-        return
+    promo = promotions.edit(admin.id, code, changes)
     reply(app, message, admin_views.promo_saved(app.say(admin), promo, added=False))
 
 
 def disable_promo(app: App, message: types.Message, command: CommandText, admin: User) -> None:
-    try:
-        promo, changed = promotions.disable(admin.id, parse_promo_code("disablepromo", command.argument))
-    except promotions.PromoError as refused:
-        _refused(app, message, command, admin, refused)
-        return
+    promo, changed = promotions.disable(admin.id, parse_promo_code("disablepromo", command.argument))
     say = app.say(admin)
     reply(app, message, say("admin.promo.disabled" if changed else "admin.promo.already_disabled", code=promo.code))

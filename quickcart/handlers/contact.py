@@ -82,7 +82,7 @@ def _too_many(say: Speaker) -> str:
 
 def written(app: App, message: types.Message, user: User) -> None:
     """What the customer wrote when asked: forwarded to every admin."""
-    about = app.prompts.about(user.id)
+    about = app.prompts.subject(user.id, MESSAGE)
     app.prompts.done(user.id)
     _forward(app, message.chat.id, message, user, orders.owned(about, user.id) if about else None)
 

@@ -21,7 +21,7 @@ from quickcart.config import Config
 from quickcart.decisions import Decisions
 from quickcart.delivery import Delivery
 from quickcart.gateways.base import PaymentGateway
-from quickcart.handlers.pending import AcceptedTerms, Confirmations
+from quickcart.handlers.pending import AcceptedTerms, Confirmations, Expiring
 from quickcart.i18n import Catalogue, Speaker, speaker_for
 from quickcart.models import User
 from quickcart.notices import AdminNotifier
@@ -82,12 +82,6 @@ class Prompts:
         found = self._open(user_id)
         return found[2] if found and found[0] == kind else None
 
-    def about(self, user_id: int) -> object:
-        """What the open question is about (0: nothing in particular, or no open question)."""
-        with self._lock:
-            found = self._asked.get(user_id)
-            return found[2] if found is not None else 0
-
     def done(self, user_id: int) -> None:
         with self._lock:
             self._asked.pop(user_id, None)
@@ -102,20 +96,15 @@ class Drafts:
     """
 
     def __init__(self, max_drafts: int = 10_000):
-        self._drafts: OrderedDict[str, tuple[tuple[str, ...], float]] = OrderedDict()
-        self._max = max_drafts
-        self._lock = threading.Lock()
+        self._drafts: Expiring[tuple[str, ...]] = Expiring(PROMPT_TTL_SECONDS * 3, max_drafts)
 
     def keep(self, token: str, values: tuple[str, ...]) -> None:
-        with self._lock:
-            self._drafts[token] = (values, time.monotonic() + PROMPT_TTL_SECONDS * 3)
-            while len(self._drafts) > self._max:
-                self._drafts.popitem(last=False)
+        self._drafts.put((token,), values)
 
     def get(self, token: str) -> tuple[str, ...] | None:
-        with self._lock:
-            found = self._drafts.get(token)
-            return found[0] if found and found[1] >= time.monotonic() else None
+        return self._drafts.get((token,))
+
+
 @dataclass
 class BotProfile:
     """What Telegram told us about the bot (``getMe`` at start-up): its username, for t.me links; None until known."""

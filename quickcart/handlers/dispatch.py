@@ -73,7 +73,6 @@ def message_in(app: App, message: types.Message, user: User) -> None:
         if menu_key is not None:
             routes.MENU[menu_key](app, message, user)
             return
-    prompt = app.prompts.waiting(user.id)
     if prompt is not None and (message.content_type == "text"
                                or message.content_type in routes.PROMPT_MEDIA.get(prompt, ())):
         routes.PROMPTS[prompt](app, message, user)

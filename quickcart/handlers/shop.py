@@ -251,12 +251,10 @@ def _fields_or_summary(app: App, call: types.CallbackQuery, press: _ProductPress
         show(app, call, *payment_choice_screen(app, press.say, press.product, press.quantity, user))
 
 
-def _terms_accepted(app: App, call: types.CallbackQuery, user: User, product_id: int, quantity: int,
-                    nonce: str) -> bool:
+def _terms_accepted(app: App, call: types.CallbackQuery, user: User, product, quantity: int, nonce: str) -> bool:
     """Whether this checkout accepted the product's current terms; if not, the terms are shown again."""
-    product = catalogue.active_product(product_id)
     if product is None or not product.terms or app.accepted_terms.holds(
-            user.id, nonce, product_id, catalogue.terms_digest(product)):
+            user.id, nonce, product.id, catalogue.terms_digest(product)):
         return True  # (a product gone is refused by the checkout itself)
     say = app.say(user)
     app.sender.answer(call.id, say.plain("shop.terms_first"), alert=True)
@@ -264,11 +262,10 @@ def _terms_accepted(app: App, call: types.CallbackQuery, user: User, product_id:
     return False
 
 
-def _record_acceptance(order, product_id: int) -> None:
-    product = catalogue.active_product(product_id)
+def _record_acceptance(order, product) -> None:
     if product is not None and product.terms:
         audit.record_now("terms.accepted", subject=f"order:{order.invoice_id}",
-                         detail=f"terms {catalogue.terms_digest(product)} of product {product_id}")
+                         detail=f"terms {catalogue.terms_digest(product)} of product {product.id}")
 
 
 # --- a manual product's fields, asked one by one -------------------------------------
@@ -349,9 +346,8 @@ def notify_me(app: App, call: types.CallbackQuery, cb: Callback, user: User) -> 
     show(app, call, *card_screen(app, say, product, 1, user))
 
 
-def _fields_for(app: App, product_id: int, token: str) -> tuple[str, ...] | None:
+def _fields_for(app: App, product, token: str) -> tuple[str, ...] | None:
     """What the buyer typed for a manual product's fields before this summary (None: lost, ask again)."""
-    product = catalogue.active_product(product_id)
     if product is None or product.kind != MANUAL_KIND or not buyer_fields.load(product.fields_spec):
         return ()
     return app.drafts.get(token)
@@ -362,11 +358,12 @@ def pay(app: App, call: types.CallbackQuery, cb: Callback, user: User) -> None:
     say = app.say(user)
     method, product_id, quantity, nonce, quoted = cb.args[0], cb.int(1), cb.int(2), cb.args[3], cb.int(4)
     promo_id = cb.int(5) if cb.action == "payv" else None
-    if not _terms_accepted(app, call, user, product_id, quantity, nonce):
+    product = catalogue.active_product(product_id)  # (one gone is refused by the checkout itself)
+    if not _terms_accepted(app, call, user, product, quantity, nonce):
         return
     token = checkout_token(user.id, nonce)
     chat_id = call.message.chat.id
-    fields = _fields_for(app, product_id, token)
+    fields = _fields_for(app, product, token)
     if fields is None:
         checkout = Checkout(failure=CheckoutFailure.FIELDS_INVALID)
         tell_checkout_failure(app, say, call, checkout, product_id, quantity, user)
@@ -377,7 +374,7 @@ def pay(app: App, call: types.CallbackQuery, cb: Callback, user: User) -> None:
         if not checkout.ok:
             tell_checkout_failure(app, say, call, checkout, product_id, quantity, user, promo_id)
             return
-        _record_acceptance(checkout.order, product_id)
+        _record_acceptance(checkout.order, product)
         app.sender.answer(call.id, say.plain("checkout.paid_with_balance"))
         show(app, call, say("checkout.paid_with_balance_screen", invoice=checkout.order.invoice_id), None)
         return
@@ -386,7 +383,7 @@ def pay(app: App, call: types.CallbackQuery, cb: Callback, user: User) -> None:
     if not checkout.ok:
         tell_checkout_failure(app, say, call, checkout, product_id, quantity, user, promo_id)
         return
-    _record_acceptance(checkout.order, product_id)
+    _record_acceptance(checkout.order, product)
     if send_qr(app, say, chat_id, checkout.order):
         try:
             app.sender.delete(chat_id, call.message.message_id)
@@ -400,7 +397,7 @@ def promo_category(promo: Promo | None) -> catalogue.Category | None:
     """The category a code is for, to name it in the reader's language."""
     if promo is None or promo.category is None:
         return None
-    return next((found for found in catalogue.categories() if found.name == promo.category), None)
+    return catalogue.category_by_key(catalogue.category_key(promo.category))
 
 
 def usable_promo(promo_id: int | None, user: User, product, quantity: int) -> Promo | None:

@@ -35,6 +35,16 @@ def order_detail(buyer, order: Order):
     return buyer.wait_for_message(contains=says("history.order_invoice", invoice=order.invoice_id))
 
 
+def claim_line(buyer, order: Order, line: StockLine, problem: str) -> None:
+    """Riwayat → the order → Klaim Garansi → the line → the problem described; waits for "claim sent"."""
+    buyer.press(order_detail(buyer, order), button("btn.claim_warranty"))
+    lines = buyer.wait_for_message(contains=fragment("warranty.pick_line", invoice=order.invoice_id))
+    buyer.press(lines, stock.line_text(line)[:20])
+    buyer.wait_for_message(contains=fragment("warranty.describe"))
+    buyer.send_text(problem)
+    buyer.wait_for_message(contains=fragment("warranty.claim_sent"))
+
+
 def test_a_warranty_claim_replaced_twice_by_racing_admins_delivers_exactly_one_replacement_line(
         make_shop, telegram, pakasir):
     shop = make_shop(admin_ids=(ADMIN_ID, DEPUTY_ID))
@@ -44,13 +54,7 @@ def test_a_warranty_claim_replaced_twice_by_racing_admins_delivers_exactly_one_r
     gita, order = bought(telegram, pakasir, product, 9001, "Gita")
     sold = StockLine.get((StockLine.order == order.id) & (StockLine.state == SOLD))
 
-    detail = order_detail(gita, order)
-    gita.press(detail, button("btn.claim_warranty"))
-    lines = gita.wait_for_message(contains=fragment("warranty.pick_line", invoice=order.invoice_id))
-    gita.press(lines, stock.line_text(sold)[:20])
-    gita.wait_for_message(contains=fragment("warranty.describe"))
-    gita.send_text("Password salah, tidak bisa login")
-    gita.wait_for_message(contains=fragment("warranty.claim_sent"))
+    claim_line(gita, order, sold, "Password salah, tidak bisa login")
     claim = WarrantyClaim.get(WarrantyClaim.order == order.id)
     assert (claim.state, claim.line_id) == (OPEN, sold.id)
 
@@ -119,13 +123,7 @@ def test_a_claim_is_refused_for_someone_elses_order_and_refunded_at_the_unit_pri
     forged = joko.press_callback_data(joko.last_bot_message, f"v1:wln:{order.id}:{line.id}")
     assert joko.wait_for_answer(forged).text == button("gate.stale_button")
 
-    detail = order_detail(indah, order)
-    indah.press(detail, button("btn.claim_warranty"))
-    lines = indah.wait_for_message(contains=fragment("warranty.pick_line", invoice=order.invoice_id))
-    indah.press(lines, stock.line_text(line)[:20])
-    indah.wait_for_message(contains=fragment("warranty.describe"))
-    indah.send_text("Akun kena logout terus")
-    indah.wait_for_message(contains=fragment("warranty.claim_sent"))
+    claim_line(indah, order, line, "Akun kena logout terus")
     ask(admin, "/claims", admin_says("admin.claim.list_title", count=1, shown=1))
     card = admin.wait_for_message(lambda m: button("btn.claim_refund") in m.button_texts())
     admin.press(card, button("btn.claim_refund"))
